@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# heca: top-level build.
+#
+#   make            build kernel/heca.ko, tools/hecactl/hecactl and the selftests
+#   make check      install what is missing (apt), build, lint, run every test in the lab
+#   make demo       install what is missing, build, run the demo in the lab
+#   make deps       install the Debian packages the build and the lab need
+#
+# KDIR=/lib/modules/<v>/build overrides the kernel to build against; by default
+# the newest version that has both /boot/vmlinuz-<v> and /lib/modules/<v>/build.
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+KVER ?= $(shell for d in $$(ls -d /lib/modules/*/build 2>/dev/null | sort -V -r); do \
+		v=$$(basename $$(dirname $$d)); \
+		[ -e /boot/vmlinuz-$$v ] && { echo $$v; break; }; done)
+KDIR ?= /lib/modules/$(KVER)/build
+export KVER KDIR
+
+# Everything the build, the lint and the lab use, from Debian.
+DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
+	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
+	libjson-c-dev pkg-config gnuplot-nox
+
+.PHONY: all module tools selftests check demo bench deps lint checkpatch sparse clean
+
+all: module tools selftests
+
+module:
+	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR) (run 'make deps')" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
+
+tools:
+	$(MAKE) -C tools/hecactl
+
+selftests: tools
+	$(MAKE) -C selftests
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$(echo ' '$$missing)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+checkpatch:
+	selftests/lint.sh checkpatch
+
+sparse:
+	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR)" >&2; exit 1; }
+	@mkdir -p build
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 C=2 modules 2>&1 | tee build/sparse.log
+	@! grep -E 'warning:|error:' build/sparse.log
+	@echo "sparse: clean"
+
+lint: checkpatch sparse
+
+check: deps
+	$(MAKE) all
+	$(MAKE) lint
+	selftests/run-check.sh
+
+demo: deps
+	$(MAKE) all
+	selftests/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean
+	-$(MAKE) -C tools/hecactl clean
+	-$(MAKE) -C selftests clean
+	rm -rf build
