@@ -8,7 +8,6 @@
  * includes every mapping.  So guest RAM is never freed under a VMM.
  */
 
-#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
@@ -21,7 +20,6 @@
 /* Guards heca_regions and each region's node, users and dead. */
 static DEFINE_MUTEX(heca_regions_lock);
 static LIST_HEAD(heca_regions);
-static unsigned int heca_nr_regions;	/* guarded by heca_regions_lock */
 
 static DEFINE_IDA(heca_minor_ida);
 static dev_t heca_devt;
@@ -32,12 +30,21 @@ static struct heca_region *to_region(struct device *dev)
 	return container_of(dev, struct heca_region, dev);
 }
 
+/* ASCII only: the kernel's isalnum() also takes Latin-1 letters. */
+static bool heca_name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
 static bool heca_name_valid(const char name[HECA_NAME_MAX])
 {
 	size_t len = strnlen(name, HECA_NAME_MAX);
 	size_t i;
 
-	if (len == 0 || len == HECA_NAME_MAX || name[0] == '.')
+	/* A leading '.' or '-' makes paths and command lines ambiguous. */
+	if (len == 0 || len == HECA_NAME_MAX || name[0] == '.' ||
+	    name[0] == '-')
 		return false;
 	/* Bytes after the terminating NUL are reserved: zero. */
 	if (memchr_inv(name + len, 0, HECA_NAME_MAX - len))
@@ -45,8 +52,7 @@ static bool heca_name_valid(const char name[HECA_NAME_MAX])
 	if (!strcmp(name, HECA_CONTROL_NAME))
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-' &&
-		    name[i] != '.')
+		if (!heca_name_char_ok(name[i]))
 			return false;
 	return true;
 }
@@ -156,18 +162,9 @@ int heca_region_create(const struct heca_region_create *arg)
 	if (err)
 		goto err_put_device;
 
-	minor = ida_alloc_max(&heca_minor_ida, HECA_MAX_REGIONS - 1,
-			      GFP_KERNEL);
-	if (minor < 0) {
-		err = minor;
-		goto err_put_device;
-	}
-	r->minor = minor;
-	r->dev.devt = MKDEV(MAJOR(heca_devt), minor);
 	err = dev_set_name(&r->dev, "%s", r->name);
 	if (err)
 		goto err_put_device;
-
 	cdev_init(&r->cdev, &heca_region_fops);
 	r->cdev.owner = THIS_MODULE;
 
@@ -176,11 +173,18 @@ int heca_region_create(const struct heca_region_create *arg)
 		err = -EEXIST;
 		goto err_unlock;
 	}
+	minor = ida_alloc_max(&heca_minor_ida, HECA_MAX_REGIONS - 1,
+			      GFP_KERNEL);
+	if (minor < 0) {
+		err = minor;
+		goto err_unlock;
+	}
+	r->minor = minor;
+	r->dev.devt = MKDEV(MAJOR(heca_devt), minor);
 	err = cdev_device_add(&r->cdev, &r->dev);
 	if (err)
 		goto err_unlock;
 	list_add_tail(&r->node, &heca_regions);
-	heca_nr_regions++;
 	mutex_unlock(&heca_regions_lock);
 
 	dev_dbg(&r->dev, "created, %llu bytes\n", r->size);
@@ -221,7 +225,6 @@ int heca_region_destroy(const struct heca_region_destroy *arg)
 	}
 	r->dead = true;
 	list_del_init(&r->node);
-	heca_nr_regions--;
 	/* Under the lock: the name is free again only once the node is gone. */
 	cdev_device_del(&r->cdev, &r->dev);
 	mutex_unlock(&heca_regions_lock);
@@ -268,6 +271,8 @@ int heca_region_list(struct heca_region_list *arg)
 			e->size = r->size;
 			e->resident = atomic_long_read(&r->resident);
 			e->users = r->users;
+			e->dev_major = MAJOR(r->dev.devt);
+			e->dev_minor = MINOR(r->dev.devt);
 		}
 		n++;
 	}

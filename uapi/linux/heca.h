@@ -27,7 +27,10 @@
 
 #define HECA_IOC_MAGIC		0xB2
 
-/* Region names: 1..31 characters of [A-Za-z0-9_.-], not starting with '.'. */
+/*
+ * Region names: 1..31 characters of [A-Za-z0-9_.-], not starting with '.'
+ * or '-'.
+ */
 #define HECA_NAME_MAX		32	/* including the terminating NUL */
 /* "control" is the control device's node and cannot name a region. */
 #define HECA_CONTROL_NAME	"control"
@@ -46,6 +49,9 @@
  * @max_region_bytes: out: HECA_REGION_MAX_BYTES of the module
  * @page_size:	out: the kernel's page size
  * @reserved:	in: must be 0; out: 0
+ *
+ * This structure never changes size, so that a tool of any version can
+ * learn the ABI of any module.
  */
 struct heca_version {
 	__u32 argsz;
@@ -95,9 +101,12 @@ struct heca_region_destroy {
  * struct heca_region_info - one region, as HECA_IOC_REGION_LIST reports it
  * @name:	NUL-terminated region name
  * @size:	region size in bytes
- * @resident:	pages of the region that hold memory now
+ * @resident:	pages (not bytes) of the region that hold memory now
  * @users:	open files of the region (each mapping holds one)
  * @flags:	0 for now
+ * @dev_major:	major number of /dev/heca/<name>
+ * @dev_minor:	minor number of /dev/heca/<name> (compare st_rdev to make
+ *		sure the node is the region's and not a stale plain file)
  * @reserved:	0
  */
 struct heca_region_info {
@@ -106,7 +115,9 @@ struct heca_region_info {
 	__u64 resident;
 	__u32 users;
 	__u32 flags;
-	__u64 reserved[4];
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u64 reserved[3];
 };
 
 /**

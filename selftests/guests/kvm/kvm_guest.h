@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The contract between the tiny KVM test guest (pattern.c, 32-bit protected
+ * mode, no paging) and the test VMM (selftests/kvm_test.c).
+ */
+#ifndef HECA_KVM_GUEST_H
+#define HECA_KVM_GUEST_H
+
+#include <stdint.h>
+
+#define KVM_GUEST_LOAD		0x1000	/* code is loaded and entered here */
+#define KVM_GUEST_STACK		0x8000	/* initial esp */
+#define KVM_GUEST_PARAMS	0x0500	/* struct kvm_guest_params */
+#define KVM_GUEST_DATA		0x10000	/* first byte of the pattern */
+
+#define KVM_GUEST_MAGIC		0x68656361	/* "heca" */
+
+/* Ports the guest writes (outl) to report to the VMM. */
+#define KVM_GUEST_PORT_WRITTEN	0xf0	/* value: pages written */
+#define KVM_GUEST_PORT_VERIFIED	0xf1	/* value: words that mismatched */
+#define KVM_GUEST_PORT_BAD	0xf2	/* value: params were unusable */
+
+struct kvm_guest_params {
+	uint32_t magic;
+	uint32_t start;		/* first byte of the pattern, page-aligned */
+	uint32_t end;		/* one past the last byte, page-aligned */
+	uint32_t seed;
+};
+
+/* The 32-bit word the pattern puts at guest-physical address @addr. */
+static inline uint32_t kvm_guest_word(uint32_t seed, uint32_t addr)
+{
+	uint32_t x = addr ^ seed;
+
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+#endif /* HECA_KVM_GUEST_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A tiny KVM guest whose RAM is a heca region: the guest writes a pattern
+ * over all of it (all but the first 64 KiB: code, stack, parameters), reads
+ * it back, and the host checks every word through a second, independent
+ * mapping of /dev/heca/<name>.  Variants: without an in-kernel irqchip, and
+ * with one and guest interrupts on (the setup in which KVM takes its
+ * asynchronous page-fault path).
+ */
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "heca_test.h"
+#include "guests/kvm/kvm_guest.h"
+
+/* The guest binary, built by guests/kvm/Makefile, linked in. */
+__asm__(".pushsection .rodata\n"
+	".global kvm_guest_bin, kvm_guest_bin_end\n"
+	".balign 16\n"
+	"kvm_guest_bin:\n"
+	".incbin \"guests/kvm/build/pattern.bin\"\n"
+	"kvm_guest_bin_end:\n"
+	".popsection\n");
+extern const unsigned char kvm_guest_bin[], kvm_guest_bin_end[];
+
+#define GUEST_MEM	(64 * MiB)
+#define RUN_SECONDS	600
+
+FIXTURE(vm) {
+	int ctl, region, kvm, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;
+	char name[HECA_NAME_MAX];
+};
+
+FIXTURE_VARIANT(vm) {
+	bool irqchip;	/* in-kernel LAPIC/IOAPIC/PIC */
+	bool intr_on;	/* guest EFLAGS.IF */
+};
+
+FIXTURE_VARIANT_ADD(vm, plain) {
+	.irqchip = false,
+	.intr_on = false,
+};
+
+FIXTURE_VARIANT_ADD(vm, irqchip_if1) {
+	.irqchip = true,
+	.intr_on = true,
+};
+
+static void set_flat_segments(struct kvm_sregs *s)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x8,
+		.type = 11, .present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+
+	data.selector = 0x10;
+	data.type = 3;
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+	s->cr0 |= 1;	/* protected mode, no paging */
+}
+
+FIXTURE_SETUP(vm)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	struct kvm_guest_params params = {
+		.magic = KVM_GUEST_MAGIC,
+		.start = KVM_GUEST_DATA,
+		.end = GUEST_MEM,
+		.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid(),
+	};
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+	char path[64];
+
+	self->ctl = heca_ctl_open();
+	ASSERT_LE(0, self->ctl);
+	heca_unique_name(self->name, sizeof(self->name), "kvm");
+	heca_region_path(path, sizeof(path), self->name);
+	ASSERT_EQ(0, heca_create(self->ctl, self->name, GUEST_MEM));
+	self->region = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->region);
+	self->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->region, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+
+	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
+	ASSERT_EQ(KVM_API_VERSION, ioctl(self->kvm, KVM_GET_API_VERSION, 0));
+	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, self->vm);
+	if (variant->irqchip)
+		ASSERT_EQ(0, ioctl(self->vm, KVM_CREATE_IRQCHIP, 0));
+
+	slot.slot = 0;
+	slot.guest_phys_addr = 0;
+	slot.memory_size = GUEST_MEM;
+	slot.userspace_addr = (uintptr_t)self->mem;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+
+	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, self->vcpu);
+	self->run_size = ioctl(self->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	ASSERT_LT(0, (long)self->run_size);
+	self->run = mmap(NULL, self->run_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, self->vcpu, 0);
+	ASSERT_NE(MAP_FAILED, self->run);
+
+	/* Load the guest through the VMM's own mapping of the region. */
+	memcpy(self->mem + KVM_GUEST_LOAD, kvm_guest_bin,
+	       kvm_guest_bin_end - kvm_guest_bin);
+	memcpy(self->mem + KVM_GUEST_PARAMS, &params, sizeof(params));
+
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
+	set_flat_segments(&sregs);
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
+	regs.rip = KVM_GUEST_LOAD;
+	regs.rsp = KVM_GUEST_STACK;
+	regs.rflags = 0x2 | (variant->intr_on ? 0x200 : 0);
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	if (self->run && self->run != MAP_FAILED)
+		munmap(self->run, self->run_size);
+	close(self->vcpu);
+	close(self->vm);
+	close(self->kvm);
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, GUEST_MEM);
+	close(self->region);
+	EXPECT_EQ(0, heca_destroy(self->ctl, self->name));
+	close(self->ctl);
+}
+
+/* Run the vCPU until it reports on @port; returns the reported value. */
+static uint32_t run_until(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(vm) *self, uint16_t port)
+{
+	struct kvm_run *run = self->run;
+	time_t deadline = time(NULL) + RUN_SECONDS;
+	uint32_t val;
+
+	for (;;) {
+		ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0))
+			TH_LOG("KVM_RUN: %s", strerror(errno));
+		ASSERT_EQ(KVM_EXIT_IO, run->exit_reason)
+			TH_LOG("unexpected exit %u", run->exit_reason);
+		ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
+		ASSERT_EQ(4, run->io.size);
+		memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
+		ASSERT_NE(KVM_GUEST_PORT_BAD, run->io.port)
+			TH_LOG("guest refused its parameters");
+		if (run->io.port == port)
+			return val;
+		ASSERT_LT(time(NULL), deadline);
+	}
+}
+
+TEST_F_TIMEOUT(vm, pattern_over_all_ram, RUN_SECONDS + 60)
+{
+	const struct kvm_guest_params *p =
+		(const void *)(self->mem + KVM_GUEST_PARAMS);
+	struct heca_region_info info;
+	uint32_t written, bad, seed = p->seed;
+	const uint32_t *view;
+	size_t a, wrong = 0;
+	int fd2;
+	char path[64];
+
+	written = run_until(_metadata, self, KVM_GUEST_PORT_WRITTEN);
+	EXPECT_EQ((GUEST_MEM - KVM_GUEST_DATA) / 4096, written);
+	bad = run_until(_metadata, self, KVM_GUEST_PORT_VERIFIED);
+	EXPECT_EQ(0, bad);
+
+	/* Every page of the region holds memory now. */
+	ASSERT_EQ(0, heca_find(self->ctl, self->name, &info));
+	EXPECT_EQ(GUEST_MEM / 4096, info.resident);
+
+	/* A second, independent view of the region sees the guest's data. */
+	heca_region_path(path, sizeof(path), self->name);
+	fd2 = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	view = mmap(NULL, GUEST_MEM, PROT_READ, MAP_SHARED, fd2, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	for (a = KVM_GUEST_DATA; a < GUEST_MEM; a += 4)
+		wrong += view[a / 4] != kvm_guest_word(seed, a);
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(0, memcmp(view + KVM_GUEST_LOAD / 4, kvm_guest_bin,
+			    kvm_guest_bin_end - kvm_guest_bin));
+	munmap((void *)view, GUEST_MEM);
+	close(fd2);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hecactl: a small option parser for one command's arguments.
+ *
+ * "--name VALUE", "--name=VALUE", "-n VALUE", "-nVALUE", flags without a
+ * value, "--" ends the options, "-" alone is an operand.  Options and
+ * operands may come in any order.  "-h" or "--help" anywhere before "--"
+ * asks for help, whatever else is on the line.  Pure: no output, no exit.
+ */
+#ifndef HECACTL_ARGS_H
+#define HECACTL_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HC_ARGS_MAX_OPTS	8
+#define HC_ARGS_MAX_OPERANDS	8
+
+struct hc_opt {
+	const char *name;	/* long name without "--" */
+	char short_name;	/* 0 for none */
+	bool has_value;
+};
+
+struct hc_args {
+	const char *operand[HC_ARGS_MAX_OPERANDS];
+	int noperands;
+	/* Indexed like the option table: NULL when not given; "" for a flag. */
+	const char *value[HC_ARGS_MAX_OPTS];
+};
+
+enum hc_args_result {
+	HC_ARGS_OK,
+	HC_ARGS_HELP,
+	HC_ARGS_ERROR,	/* @err says why */
+};
+
+/*
+ * Parse @argv[0..@argc-1] (the arguments after the command's name) against
+ * @opts, a table ended by an entry whose name is NULL.  An option may be
+ * given once.
+ */
+enum hc_args_result hc_parse_args(int argc, char *const argv[],
+				  const struct hc_opt *opts, struct hc_args *out,
+				  char *err, size_t errlen);
+
+#endif /* HECACTL_ARGS_H */

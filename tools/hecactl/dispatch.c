@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hecactl: finding the command in the tables, and help.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "hecactl.h"
+
+#define HC_PATH_MAX	128
+#define HC_HELP_DEPTH	4	/* "hecactl help" takes at most this many words */
+
+static const struct hc_cmd *find_sub(const struct hc_cmd *group, const char *name)
+{
+	for (const struct hc_cmd *c = group->subs; c && c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* "parent name" into @buf; our command names are short, it always fits. */
+static void join_path(char *buf, const char *parent, const char *name)
+{
+	snprintf(buf, HC_PATH_MAX, "%s%s%s", parent, *parent ? " " : "", name);
+}
+
+void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
+{
+	int width = 0;
+
+	fprintf(f, "Usage: hecactl%s%s %s\n", *path ? " " : "", path,
+		cmd->synopsis ? cmd->synopsis : "");
+	if (cmd->help)
+		fprintf(f, "\n%s", cmd->help);
+	if (!cmd->subs)
+		return;
+	for (const struct hc_cmd *c = cmd->subs; c->name; c++)
+		if ((int)strlen(c->name) > width)
+			width = (int)strlen(c->name);
+	fputs("\nCommands:\n", f);
+	for (const struct hc_cmd *c = cmd->subs; c->name; c++)
+		fprintf(f, "  %-*s  %s\n", width, c->name, c->summary);
+	fprintf(f, "\nRun 'hecactl%s%s COMMAND --help' for a command's options.\n",
+		*path ? " " : "", path);
+}
+
+int hc_dispatch(const char *path, const struct hc_cmd *cmd, int argc, char **argv)
+{
+	const struct hc_cmd *sub;
+	char subpath[HC_PATH_MAX];
+
+	if (cmd->run)
+		return cmd->run(cmd, path, argc, argv);
+
+	if (argc < 2) {
+		fprintf(stderr, "hecactl: %s%smissing command\n\n", path, *path ? ": " : "");
+		hc_print_help(stderr, path, cmd);
+		return HC_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		hc_print_help(stdout, path, cmd);
+		return hc_finish_stdout(HC_EXIT_OK);
+	}
+	if (argv[1][0] == '-')
+		return hc_usage_err(path, "unknown option '%s'", argv[1]);
+	sub = find_sub(cmd, argv[1]);
+	if (!sub)
+		return hc_usage_err(path, "unknown command '%s'", argv[1]);
+	join_path(subpath, path, sub->name);
+	return hc_dispatch(subpath, sub, argc - 1, argv + 1);
+}
+
+/* "hecactl help A B" is "hecactl A B --help". */
+int hc_help_command(const struct hc_cmd *top, int argc, char **argv)
+{
+	char *args[HC_HELP_DEPTH + 2];
+	int n = 0;
+
+	if (argc - 1 > HC_HELP_DEPTH)
+		return hc_usage_err("help", "too many arguments");
+	args[n++] = "hecactl";
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	args[n++] = "--help";
+	return hc_dispatch("", top, n, args);
+}
+
+bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
+		       char **argv, const struct hc_opt *opts, struct hc_args *a,
+		       int *rc)
+{
+	char err[128];
+
+	switch (hc_parse_args(argc - 1, argv + 1, opts, a, err, sizeof(err))) {
+	case HC_ARGS_OK:
+		return true;
+	case HC_ARGS_HELP:
+		hc_print_help(stdout, path, self);
+		*rc = hc_finish_stdout(HC_EXIT_OK);
+		return false;
+	case HC_ARGS_ERROR:
+	default:
+		*rc = hc_usage_err(path, "%s", err);
+		return false;
+	}
+}
