@@ -15,6 +15,31 @@
 #include <linux/heca.h>
 
 struct mem_cgroup;
+struct heca_dest;
+struct heca_session;
+
+/**
+ * struct heca_region_stats - counters behind HECA_IOC_STATS
+ * @lock:	guards the fault_* fields
+ */
+struct heca_region_stats {
+	atomic64_t pages_zero;
+	atomic64_t pages_on_demand;
+	atomic64_t pages_prefetched;
+	atomic64_t pages_sent;
+	atomic64_t bytes_rx;
+	atomic64_t bytes_tx;
+	atomic64_t requests;
+	atomic64_t faults;
+	atomic64_t faults_nowait;
+	atomic64_t faults_async;
+	spinlock_t lock;	/* guards the fault_* fields */
+	u64 fault_ns_min;
+	u64 fault_ns_max;
+	u64 fault_ns_sum;
+	u64 fault_count;
+	u64 fault_hist[HECA_HIST_BUCKETS];
+};
 
 /**
  * struct heca_region - guest RAM owned by heca, exposed as /dev/heca/<name>
@@ -23,8 +48,8 @@ struct mem_cgroup;
  *		one more.  Its release frees the region and its pages.
  * @cdev:	char device of /dev/heca/<name>, parented to @dev
  * @node:	entry in heca_regions; guarded by heca_regions_lock
- * @users:	open files of the region (a mapping holds its file);
- *		guarded by heca_regions_lock
+ * @users:	open files of the region (a mapping holds its file) and
+ *		its session; guarded by heca_regions_lock
  * @dead:	set once destroyed, refuses further opens;
  *		guarded by heca_regions_lock
  * @name:	NUL-terminated name; constant after creation
@@ -40,6 +65,19 @@ struct mem_cgroup;
  * @resident:	number of entries in @pages
  * @memcg:	memory cgroup of the creator, charged for every page (a
  *		reference is held), or NULL when memcg is disabled
+ * @dest:	page state of a destination region; NULL for a source
+ * @session_lock: serializes starting, switching and ending sessions
+ * @session:	the current session or NULL; guarded by @session_lock
+ * @live_session: the same, for contexts that cannot take @session_lock;
+ *		guarded by @state_lock
+ * @state_lock:	guards @state, @error, @transport, @t_switch, @t_end
+ * @state:	enum heca_state of the region's session
+ * @error:	positive errno a failed session ended with
+ * @transport:	HECA_TRANSPORT_* of the last session
+ * @t_switch:	ktime (ns) of the switchover
+ * @t_end:	ktime (ns) the session completed or failed, 0 before
+ * @state_wq:	HECA_IOC_WAIT callers
+ * @stats:	counters
  */
 struct heca_region {
 	struct device dev;
@@ -58,7 +96,33 @@ struct heca_region {
 	struct xarray pages;
 	atomic_long_t resident;
 	struct mem_cgroup *memcg;
+
+	struct heca_dest *dest;
+	struct mutex session_lock;	/* see above */
+	struct heca_session *session;
+	struct heca_session *live_session;
+	spinlock_t state_lock;		/* see above */
+	enum heca_state state;
+	int error;
+	u32 transport;
+	u64 t_switch;
+	u64 t_end;
+	wait_queue_head_t state_wq;
+	struct heca_region_stats stats;
 };
+
+static inline bool heca_region_is_dest(const struct heca_region *r)
+{
+	return r->dest;
+}
+
+/* main.c */
+int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
+		 void __user *uarg);
+
+/* session.c */
+int heca_sessions_init(void);
+void heca_sessions_exit(void);
 
 /* region.c: the set of regions and their char devices */
 int heca_regions_init(void);
@@ -66,11 +130,17 @@ void heca_regions_exit(void);
 int heca_region_create(const struct heca_region_create *arg);
 int heca_region_destroy(const struct heca_region_destroy *arg);
 int heca_region_list(struct heca_region_list *arg);
+void heca_region_get(struct heca_region *r);
+void heca_region_put(struct heca_region *r);
+int heca_region_use(struct heca_region *r);
+void heca_region_unuse(struct heca_region *r);
 
 /* region_mm.c: region memory, mappings and faults */
 int heca_region_mm_init(struct heca_region *r);
 void heca_region_mm_free(struct heca_region *r);
 int heca_region_mmap(struct file *file, struct vm_area_struct *vma);
 loff_t heca_region_llseek(struct file *file, loff_t offset, int whence);
+struct page *heca_region_page(struct heca_region *r, pgoff_t idx);
+struct page *heca_region_alloc_page(struct heca_region *r);
 
 #endif /* _HECA_H */

@@ -17,7 +17,7 @@
 #include "heca.h"
 
 /**
- * heca_ctl_copy_in() - fetch an ioctl argument and check its size
+ * heca_copy_in() - fetch an ioctl argument and check its size
  * @karg:  kernel copy, @size bytes; its first field is the u32 argsz
  * @size:  sizeof the structure the kernel knows
  * @cmd:   the ioctl number the caller used
@@ -30,8 +30,8 @@
  *
  * Return: 0, -EINVAL or -EFAULT.
  */
-static int heca_ctl_copy_in(void *karg, size_t size, unsigned int cmd,
-			    unsigned int want, void __user *uarg)
+int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
+		 void __user *uarg)
 {
 	u32 argsz;
 
@@ -48,7 +48,7 @@ static int heca_ctl_version(unsigned int cmd, void __user *uarg)
 	struct heca_version v;
 	int err;
 
-	err = heca_ctl_copy_in(&v, sizeof(v), cmd, HECA_IOC_VERSION, uarg);
+	err = heca_copy_in(&v, sizeof(v), cmd, HECA_IOC_VERSION, uarg);
 	if (err)
 		return err;
 	if (v.flags || memchr_inv(v.reserved, 0, sizeof(v.reserved)))
@@ -81,16 +81,16 @@ static long heca_ctl_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(HECA_IOC_VERSION):
 		return heca_ctl_version(cmd, uarg);
 	case _IOC_NR(HECA_IOC_REGION_CREATE):
-		err = heca_ctl_copy_in(&a.create, sizeof(a.create), cmd,
-				       HECA_IOC_REGION_CREATE, uarg);
+		err = heca_copy_in(&a.create, sizeof(a.create), cmd,
+				   HECA_IOC_REGION_CREATE, uarg);
 		return err ?: heca_region_create(&a.create);
 	case _IOC_NR(HECA_IOC_REGION_DESTROY):
-		err = heca_ctl_copy_in(&a.destroy, sizeof(a.destroy), cmd,
-				       HECA_IOC_REGION_DESTROY, uarg);
+		err = heca_copy_in(&a.destroy, sizeof(a.destroy), cmd,
+				   HECA_IOC_REGION_DESTROY, uarg);
 		return err ?: heca_region_destroy(&a.destroy);
 	case _IOC_NR(HECA_IOC_REGION_LIST):
-		err = heca_ctl_copy_in(&a.list, sizeof(a.list), cmd,
-				       HECA_IOC_REGION_LIST, uarg);
+		err = heca_copy_in(&a.list, sizeof(a.list), cmd,
+				   HECA_IOC_REGION_LIST, uarg);
 		if (!err)
 			err = heca_region_list(&a.list);
 		if (!err && copy_to_user(uarg, &a.list, sizeof(a.list)))
@@ -120,9 +120,13 @@ static int __init heca_init(void)
 {
 	int err;
 
-	err = heca_regions_init();
+	err = heca_sessions_init();
 	if (err)
 		return err;
+
+	err = heca_regions_init();
+	if (err)
+		goto err_sessions_exit;
 
 	err = misc_register(&heca_ctl_dev);
 	if (err)
@@ -134,6 +138,8 @@ static int __init heca_init(void)
 
 err_regions_exit:
 	heca_regions_exit();
+err_sessions_exit:
+	heca_sessions_exit();
 	return err;
 }
 
@@ -141,6 +147,7 @@ static void __exit heca_exit(void)
 {
 	misc_deregister(&heca_ctl_dev);
 	heca_regions_exit();
+	heca_sessions_exit();
 	pr_info("unloaded\n");
 }
 

@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "heca.h"
+#include "session.h"
 
 /* Guards heca_regions and each region's node, users and dead. */
 static DEFINE_MUTEX(heca_regions_lock);
@@ -72,17 +73,33 @@ static void heca_region_release(struct device *dev)
 {
 	struct heca_region *r = to_region(dev);
 
+	heca_dest_free(r);
 	heca_region_mm_free(r);
 	if (r->minor >= 0)
 		ida_free(&heca_minor_ida, r->minor);
 	kfree(r);
 }
 
-static int heca_region_open(struct inode *inode, struct file *file)
+void heca_region_get(struct heca_region *r)
 {
-	struct heca_region *r = container_of(inode->i_cdev, struct heca_region,
-					     cdev);
+	get_device(&r->dev);
+}
 
+void heca_region_put(struct heca_region *r)
+{
+	put_device(&r->dev);
+}
+
+/**
+ * heca_region_use() - count a user of a region (an open file, a session)
+ * @r: the region
+ *
+ * A region with users cannot be destroyed.  Takes a reference too.
+ *
+ * Return: 0, or -ENODEV if the region was destroyed meanwhile.
+ */
+int heca_region_use(struct heca_region *r)
+{
 	mutex_lock(&heca_regions_lock);
 	if (r->dead) {
 		mutex_unlock(&heca_regions_lock);
@@ -91,6 +108,30 @@ static int heca_region_open(struct inode *inode, struct file *file)
 	r->users++;
 	get_device(&r->dev);
 	mutex_unlock(&heca_regions_lock);
+	return 0;
+}
+
+/**
+ * heca_region_unuse() - undo heca_region_use(); may free the region
+ * @r: the region
+ */
+void heca_region_unuse(struct heca_region *r)
+{
+	mutex_lock(&heca_regions_lock);
+	r->users--;
+	mutex_unlock(&heca_regions_lock);
+	put_device(&r->dev);
+}
+
+static int heca_region_open(struct inode *inode, struct file *file)
+{
+	struct heca_region *r = container_of(inode->i_cdev, struct heca_region,
+					     cdev);
+	int err;
+
+	err = heca_region_use(r);
+	if (err)
+		return err;
 
 	file->private_data = r;
 	/* Every open shares the region's address_space (as DRM does). */
@@ -100,12 +141,7 @@ static int heca_region_open(struct inode *inode, struct file *file)
 
 static int heca_region_release_file(struct inode *inode, struct file *file)
 {
-	struct heca_region *r = file->private_data;
-
-	mutex_lock(&heca_regions_lock);
-	r->users--;
-	mutex_unlock(&heca_regions_lock);
-	put_device(&r->dev);
+	heca_region_unuse(file->private_data);
 	return 0;
 }
 
@@ -115,6 +151,8 @@ static const struct file_operations heca_region_fops = {
 	.release = heca_region_release_file,
 	.mmap = heca_region_mmap,
 	.llseek = heca_region_llseek,
+	.unlocked_ioctl = heca_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };
 
 static bool heca_zero(const void *p, size_t len)
@@ -126,7 +164,7 @@ static bool heca_zero(const void *p, size_t len)
  * heca_region_create() - create a region and its node /dev/heca/<name>
  * @arg: the caller's request, copied from userspace, argsz checked
  *
- * Return: 0; -EINVAL for nonzero flags or reserved fields, a bad name, or
+ * Return: 0; -EINVAL for unknown flags, nonzero reserved fields, a bad name, or
  * a size that is 0, not page-aligned or over HECA_REGION_MAX_BYTES;
  * -EEXIST if the name is taken; -ENOSPC with HECA_MAX_REGIONS regions;
  * -ENOMEM.
@@ -136,7 +174,8 @@ int heca_region_create(const struct heca_region_create *arg)
 	struct heca_region *r;
 	int minor, err;
 
-	if (arg->flags || !heca_zero(arg->reserved, sizeof(arg->reserved)))
+	if ((arg->flags & ~HECA_REGION_DEST) ||
+	    !heca_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	if (!arg->size || !PAGE_ALIGNED(arg->size) ||
 	    arg->size > HECA_REGION_MAX_BYTES)
@@ -152,6 +191,10 @@ int heca_region_create(const struct heca_region_create *arg)
 	r->npages = arg->size >> PAGE_SHIFT;
 	r->minor = -1;
 	INIT_LIST_HEAD(&r->node);
+	mutex_init(&r->session_lock);
+	spin_lock_init(&r->state_lock);
+	init_waitqueue_head(&r->state_wq);
+	spin_lock_init(&r->stats.lock);
 
 	/* From here on put_device() undoes everything (heca_region_release). */
 	device_initialize(&r->dev);
@@ -161,6 +204,11 @@ int heca_region_create(const struct heca_region_create *arg)
 	err = heca_region_mm_init(r);
 	if (err)
 		goto err_put_device;
+	if (arg->flags & HECA_REGION_DEST) {
+		err = heca_dest_alloc(r);
+		if (err)
+			goto err_put_device;
+	}
 
 	err = dev_set_name(&r->dev, "%s", r->name);
 	if (err)
@@ -271,6 +319,7 @@ int heca_region_list(struct heca_region_list *arg)
 			e->size = r->size;
 			e->resident = atomic_long_read(&r->resident);
 			e->users = r->users;
+			e->flags = heca_region_is_dest(r) ? HECA_REGION_DEST : 0;
 			e->dev_major = MAJOR(r->dev.devt);
 			e->dev_minor = MINOR(r->dev.devt);
 		}

@@ -21,6 +21,7 @@
 #include <linux/sched/mm.h>
 
 #include "heca.h"
+#include "session.h"
 
 #define HECA_FS_MAGIC	0x68656361	/* "heca" */
 
@@ -112,6 +113,25 @@ void heca_region_mm_free(struct heca_region *r)
 }
 
 /**
+ * heca_region_alloc_page() - a page for the region, charged to its creator
+ * @r: the region
+ *
+ * The contents are undefined: the caller fills the page.
+ *
+ * Return: the page or NULL.
+ */
+struct page *heca_region_alloc_page(struct heca_region *r)
+{
+	struct mem_cgroup *old_memcg;
+	struct page *page;
+
+	old_memcg = set_active_memcg(r->memcg);
+	page = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+	set_active_memcg(old_memcg);
+	return page;
+}
+
+/**
  * heca_region_page() - the page at @idx, allocated zeroed on first use
  * @r:   the region
  * @idx: page offset, below @r->npages
@@ -122,7 +142,7 @@ void heca_region_mm_free(struct heca_region *r)
  * Return: the page (no reference taken: it lives as long as @r), or an
  * ERR_PTR: -ENOMEM.
  */
-static struct page *heca_region_page(struct heca_region *r, pgoff_t idx)
+struct page *heca_region_page(struct heca_region *r, pgoff_t idx)
 {
 	struct mem_cgroup *old_memcg;
 	struct page *page, *old;
@@ -147,6 +167,8 @@ static struct page *heca_region_page(struct heca_region *r, pgoff_t idx)
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 	}
 	atomic_long_inc(&r->resident);
+	if (heca_region_is_dest(r))
+		atomic64_inc(&r->stats.pages_zero);
 	return page;
 }
 
@@ -157,6 +179,8 @@ static vm_fault_t heca_vm_fault(struct vm_fault *vmf)
 
 	if (unlikely(vmf->pgoff >= r->npages))
 		return VM_FAULT_SIGBUS;
+	if (heca_region_is_dest(r))
+		return heca_dest_fault(r, vmf);
 
 	page = heca_region_page(r, vmf->pgoff);
 	if (IS_ERR(page))

@@ -15,6 +15,7 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
+#include "heca_vmm.h"
 #include "guests/kvm/kvm_guest.h"
 
 /* The guest binary, built by guests/kvm/Makefile, linked in. */
@@ -31,9 +32,8 @@ extern const unsigned char kvm_guest_bin[], kvm_guest_bin_end[];
 #define RUN_SECONDS	600
 
 FIXTURE(vm) {
-	int ctl, region, kvm, vm, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
+	int ctl, region;
+	struct heca_vm v;
 	uint8_t *mem;
 	char name[HECA_NAME_MAX];
 };
@@ -53,34 +53,18 @@ FIXTURE_VARIANT_ADD(vm, irqchip_if1) {
 	.intr_on = true,
 };
 
-static void set_flat_segments(struct kvm_sregs *s)
-{
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8,
-		.type = 11, .present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-
-	data.selector = 0x10;
-	data.type = 3;
-	s->cs = code;
-	s->ds = s->es = s->fs = s->gs = s->ss = data;
-	s->cr0 |= 1;	/* protected mode, no paging */
-}
-
 FIXTURE_SETUP(vm)
 {
-	struct kvm_userspace_memory_region slot = { 0 };
 	struct kvm_guest_params params = {
 		.magic = KVM_GUEST_MAGIC,
 		.start = KVM_GUEST_DATA,
 		.end = GUEST_MEM,
 		.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid(),
 	};
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = { 0 };
 	char path[64];
+	int err;
 
+	heca_vm_init(&self->v);
 	self->ctl = heca_ctl_open();
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->name, sizeof(self->name), "kvm");
@@ -92,49 +76,20 @@ FIXTURE_SETUP(vm)
 			 self->region, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
 
-	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
-	ASSERT_EQ(KVM_API_VERSION, ioctl(self->kvm, KVM_GET_API_VERSION, 0));
-	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, self->vm);
-	if (variant->irqchip)
-		ASSERT_EQ(0, ioctl(self->vm, KVM_CREATE_IRQCHIP, 0));
-
-	slot.slot = 0;
-	slot.guest_phys_addr = 0;
-	slot.memory_size = GUEST_MEM;
-	slot.userspace_addr = (uintptr_t)self->mem;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
-
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, self->vcpu);
-	self->run_size = ioctl(self->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ASSERT_LT(0, (long)self->run_size);
-	self->run = mmap(NULL, self->run_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, self->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, self->run);
+	err = heca_vm_create(&self->v, self->mem, GUEST_MEM, variant->irqchip);
+	ASSERT_EQ(0, err) TH_LOG("creating the VM: %s", strerror(-err));
 
 	/* Load the guest through the VMM's own mapping of the region. */
 	memcpy(self->mem + KVM_GUEST_LOAD, kvm_guest_bin,
 	       kvm_guest_bin_end - kvm_guest_bin);
 	memcpy(self->mem + KVM_GUEST_PARAMS, &params, sizeof(params));
-
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
-	set_flat_segments(&sregs);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
-	regs.rip = KVM_GUEST_LOAD;
-	regs.rsp = KVM_GUEST_STACK;
-	regs.rflags = 0x2 | (variant->intr_on ? 0x200 : 0);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, heca_vm_flat32(&self->v, KVM_GUEST_LOAD, KVM_GUEST_STACK,
+				    variant->intr_on));
 }
 
 FIXTURE_TEARDOWN(vm)
 {
-	if (self->run && self->run != MAP_FAILED)
-		munmap(self->run, self->run_size);
-	close(self->vcpu);
-	close(self->vm);
-	close(self->kvm);
+	heca_vm_release(&self->v);
 	if (self->mem && self->mem != MAP_FAILED)
 		munmap(self->mem, GUEST_MEM);
 	close(self->region);
@@ -146,18 +101,18 @@ FIXTURE_TEARDOWN(vm)
 static uint32_t run_until(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(vm) *self, uint16_t port)
 {
-	struct kvm_run *run = self->run;
+	struct kvm_run *run = self->v.run;
 	time_t deadline = time(NULL) + RUN_SECONDS;
 	uint32_t val;
 
 	for (;;) {
-		ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0))
+		ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0))
 			TH_LOG("KVM_RUN: %s", strerror(errno));
 		ASSERT_EQ(KVM_EXIT_IO, run->exit_reason)
 			TH_LOG("unexpected exit %u", run->exit_reason);
 		ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
 		ASSERT_EQ(4, run->io.size);
-		memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
+		val = *heca_vm_io_data(&self->v);
 		ASSERT_NE(KVM_GUEST_PORT_BAD, run->io.port)
 			TH_LOG("guest refused its parameters");
 		if (run->io.port == port)

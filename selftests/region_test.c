@@ -171,7 +171,10 @@ TEST_F(ctl, reserved_flags_argsz)
 	strcpy(c.name, self->name);
 	strcpy(d.name, self->name);
 
-	c.flags = 1;
+	c.flags = ~HECA_REGION_DEST;
+	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_CREATE, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.flags = 0x80000000;
 	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_CREATE, &c));
 	EXPECT_EQ(EINVAL, errno);
 	c.flags = 0;

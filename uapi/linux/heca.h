@@ -63,10 +63,18 @@ struct heca_version {
 	__u32 reserved[7];
 };
 
+/* HECA_IOC_REGION_CREATE flags */
+/*
+ * A destination region: its pages start absent and are filled from the
+ * source through a session; without the flag a region is a source (its
+ * pages are local, zero on first touch).
+ */
+#define HECA_REGION_DEST	0x1U
+
 /**
  * struct heca_region_create - HECA_IOC_REGION_CREATE: make /dev/heca/<name>
  * @argsz:	sizeof(struct heca_region_create)
- * @flags:	must be 0
+ * @flags:	0 or HECA_REGION_DEST
  * @size:	region size in bytes, a multiple of the page size, at most
  *		HECA_REGION_MAX_BYTES
  * @name:	NUL-terminated region name (see HECA_NAME_MAX)
@@ -103,7 +111,7 @@ struct heca_region_destroy {
  * @size:	region size in bytes
  * @resident:	pages (not bytes) of the region that hold memory now
  * @users:	open files of the region (each mapping holds one)
- * @flags:	0 for now
+ * @flags:	HECA_REGION_DEST for a destination region
  * @dev_major:	major number of /dev/heca/<name>
  * @dev_minor:	minor number of /dev/heca/<name> (compare st_rdev to make
  *		sure the node is the region's and not a stale plain file)
@@ -144,10 +152,186 @@ struct heca_region_list {
 	__u64 reserved[4];
 };
 
+/* Transports of a session. */
+#define HECA_TRANSPORT_TCP	1
+#define HECA_TRANSPORT_RDMA	2
+
+/**
+ * struct heca_addr - an IP endpoint
+ * @family:	AF_INET or AF_INET6
+ * @port:	port, host byte order
+ * @scope_id:	IPv6 scope (interface index) or 0
+ * @addr:	address, network byte order; IPv4 uses the first 4 bytes
+ */
+struct heca_addr {
+	__u16 family;
+	__u16 port;
+	__u32 scope_id;
+	__u8 addr[16];
+};
+
+#define HECA_TOKEN_BYTES	16
+
+/**
+ * struct heca_session_start - HECA_IOC_SESSION_START: bind to the peer
+ * @argsz:	sizeof(struct heca_session_start)
+ * @flags:	must be 0
+ * @transport:	HECA_TRANSPORT_TCP (HECA_TRANSPORT_RDMA: planned)
+ * @timeout_ms:	how long to wait for the peer (listen, connect, handshake);
+ *		0: 30000
+ * @fault_timeout_ms: how long a fault on an absent page of a destination
+ *		may wait before the session is declared failed and faults get
+ *		SIGBUS; 0: 30000
+ * @reserved0:	must be 0
+ * @addr:	destination: where to listen; source: where to connect
+ * @token:	a per-session secret both ends were given (e.g. by hecactl);
+ *		a peer that does not present it is refused.  Not all zero.
+ * @reserved:	must be 0
+ *
+ * The destination listens, the source connects.  The ioctl returns once
+ * the handshake is done (magic, protocol version, page size, region size,
+ * token), or with an error; a destination refuses peers with a wrong
+ * token, version or size and keeps listening until @timeout_ms.
+ */
+struct heca_session_start {
+	__u32 argsz;
+	__u32 flags;
+	__u32 transport;
+	__u32 timeout_ms;
+	__u32 fault_timeout_ms;
+	__u32 reserved0;
+	struct heca_addr addr;
+	__u8 token[HECA_TOKEN_BYTES];
+	__u64 reserved[4];
+};
+
+/**
+ * struct heca_switchover - HECA_IOC_SWITCHOVER: the VM is paused at the source
+ * @argsz:	sizeof(struct heca_switchover)
+ * @flags:	must be 0
+ * @reserved:	must be 0
+ *
+ * Source only.  Tells the destination which pages exist at the source
+ * (the others are zero and never sent) and lets it run: from now on its
+ * faults fetch pages on demand and the rest is pulled in the background.
+ * The source keeps serving until the destination reports every page
+ * present (session state HECA_STATE_COMPLETE).
+ */
+struct heca_switchover {
+	__u32 argsz;
+	__u32 flags;
+	__u64 reserved[4];
+};
+
+/* Session states, as HECA_IOC_WAIT and HECA_IOC_STATS report them. */
+enum heca_state {
+	HECA_STATE_NONE = 0,		/* no session */
+	HECA_STATE_CONNECTED = 1,	/* handshake done, before switchover */
+	HECA_STATE_RUNNING = 2,		/* after switchover: pages moving */
+	HECA_STATE_COMPLETE = 3,	/* every page is at the destination */
+	HECA_STATE_FAILED = 4,		/* see @error */
+};
+
+/**
+ * struct heca_wait - HECA_IOC_WAIT: wait for a session state
+ * @argsz:	sizeof(struct heca_wait)
+ * @flags:	must be 0
+ * @state:	in: the state to wait for (HECA_STATE_RUNNING or
+ *		HECA_STATE_COMPLETE); out: the state reached
+ * @timeout_ms:	in: at most this long; 0: do not wait
+ * @error:	out: the positive errno a failed session ended with, or 0
+ * @reserved0:	must be 0
+ * @reserved:	must be 0
+ *
+ * Returns 0 once the state is reached or passed, -EIO if the session
+ * failed (state and error say why), -ETIMEDOUT, or -EINTR on a signal.
+ */
+struct heca_wait {
+	__u32 argsz;
+	__u32 flags;
+	__u32 state;
+	__u32 timeout_ms;
+	__u32 error;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* Fault service time histogram: bucket i counts times in [2^i, 2^(i+1)) us. */
+#define HECA_HIST_BUCKETS	24
+
+/**
+ * struct heca_stats - HECA_IOC_STATS: what a region's session did
+ * @argsz:	sizeof(struct heca_stats)
+ * @flags:	must be 0
+ * @state:	enum heca_state
+ * @error:	positive errno of a failed session, or 0
+ * @transport:	HECA_TRANSPORT_* of the session, 0 without one
+ * @role:	0 source, 1 destination
+ * @pages_total: pages of the region
+ * @pages_present: destination: pages that hold their final data
+ * @pages_remote: pages the source has (the rest are zero, never sent)
+ * @pages_zero:	destination: zero pages filled locally
+ * @pages_on_demand: pages fetched because a fault waited for them
+ * @pages_prefetched: pages fetched ahead of a fault or by the background pull
+ * @pages_sent:	source: pages served to the destination
+ * @bytes_rx:	bytes received on the session
+ * @bytes_tx:	bytes sent on the session
+ * @requests:	fetch requests issued (destination) or served (source)
+ * @elapsed_ns:	from switchover to completion (or to now)
+ * @faults:	faults that found their page absent and asked for it
+ * @faults_nowait: answers VM_FAULT_RETRY given at once, without waiting
+ *		(FAULT_FLAG_RETRY_NOWAIT: KVM's first try, so that it can
+ *		go asynchronous)
+ * @faults_async: waits on behalf of another process's memory
+ *		(FAULT_FLAG_REMOTE: KVM's asynchronous page-fault worker, while
+ *		the vCPU runs on or halts)
+ * @fault_ns_min: fastest fault service time
+ * @fault_ns_max: slowest fault service time
+ * @fault_ns_sum: sum of fault service times (average: / @fault_count)
+ * @fault_count: fault service times measured
+ * @fault_hist:	log2 histogram of fault service times in microseconds
+ * @reserved:	0
+ */
+struct heca_stats {
+	__u32 argsz;
+	__u32 flags;
+	__u32 state;
+	__u32 error;
+	__u32 transport;
+	__u32 role;
+	__u64 pages_total;
+	__u64 pages_present;
+	__u64 pages_remote;
+	__u64 pages_zero;
+	__u64 pages_on_demand;
+	__u64 pages_prefetched;
+	__u64 pages_sent;
+	__u64 bytes_rx;
+	__u64 bytes_tx;
+	__u64 requests;
+	__u64 elapsed_ns;
+	__u64 faults;
+	__u64 faults_nowait;
+	__u64 faults_async;
+	__u64 fault_ns_min;
+	__u64 fault_ns_max;
+	__u64 fault_ns_sum;
+	__u64 fault_count;
+	__u64 fault_hist[HECA_HIST_BUCKETS];
+	__u64 reserved[7];
+};
+
 /* Control device (/dev/heca/control) ioctls: numbers 0x00-0x0f. */
 #define HECA_IOC_VERSION	_IOWR(HECA_IOC_MAGIC, 0x00, struct heca_version)
 #define HECA_IOC_REGION_CREATE	_IOW(HECA_IOC_MAGIC, 0x01, struct heca_region_create)
 #define HECA_IOC_REGION_DESTROY	_IOW(HECA_IOC_MAGIC, 0x02, struct heca_region_destroy)
 #define HECA_IOC_REGION_LIST	_IOWR(HECA_IOC_MAGIC, 0x03, struct heca_region_list)
+
+/* Region device (/dev/heca/<name>) ioctls: numbers 0x10-0x3f. */
+#define HECA_IOC_SESSION_START	_IOW(HECA_IOC_MAGIC, 0x10, struct heca_session_start)
+#define HECA_IOC_SWITCHOVER	_IOW(HECA_IOC_MAGIC, 0x11, struct heca_switchover)
+#define HECA_IOC_WAIT		_IOWR(HECA_IOC_MAGIC, 0x12, struct heca_wait)
+#define HECA_IOC_STATS		_IOWR(HECA_IOC_MAGIC, 0x13, struct heca_stats)
+#define HECA_IOC_SESSION_ABORT	_IO(HECA_IOC_MAGIC, 0x14)
 
 #endif /* _UAPI_LINUX_HECA_H */

@@ -20,11 +20,20 @@
 #define KVM_GUEST_PORT_VERIFIED	0xf1	/* value: words that mismatched */
 #define KVM_GUEST_PORT_BAD	0xf2	/* value: params were unusable */
 
+/* Ports of the verifying guest (verify.c). */
+#define KVM_GUEST_PORT_FILLED	0xf3	/* out: pages written in gen 1 */
+#define KVM_GUEST_PORT_CMD	0xf4	/* in: KVM_GUEST_CMD_* */
+#define KVM_GUEST_PORT_DONE	0xf5	/* out: nothing more will happen */
+
+#define KVM_GUEST_CMD_GO	0	/* rewrite the next page */
+#define KVM_GUEST_CMD_VERIFY	1	/* stop writing, verify everything */
+
 struct kvm_guest_params {
 	uint32_t magic;
 	uint32_t start;		/* first byte of the pattern, page-aligned */
 	uint32_t end;		/* one past the last byte, page-aligned */
 	uint32_t seed;
+	uint32_t top;		/* verify.c: [end, top) must read as zero */
 };
 
 /* The 32-bit word the pattern puts at guest-physical address @addr. */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * heca: the wire protocol between a source and a destination.
+ *
+ * Every message is a fixed little-endian header followed by @len bytes of
+ * payload.  Everything read from the peer is checked before use: magic,
+ * version, type, length against the type's bounds, page indexes and counts
+ * against the region.  See Documentation/protocol.rst.
+ */
+#ifndef _HECA_PROTO_H
+#define _HECA_PROTO_H
+
+#include <linux/types.h>
+
+#include <linux/heca.h>
+
+#define HECA_PROTO_MAGIC	0x48454341	/* "HECA" */
+#define HECA_PROTO_VERSION	1
+
+/* Most pages one read request may ask for. */
+#define HECA_PROTO_MAX_READ	32
+/* Largest payload of a control message (a bitmap chunk). */
+#define HECA_PROTO_MAX_CTRL	(64 * 1024)
+
+enum heca_msg_type {
+	HECA_MSG_HELLO = 1,	/* src -> dst: struct heca_msg_hello */
+	HECA_MSG_WELCOME = 2,	/* dst -> src: no payload */
+	HECA_MSG_REJECT = 3,	/* dst -> src: struct heca_msg_reject */
+	HECA_MSG_EXISTS = 4,	/* src -> dst: struct heca_msg_bitmap + bits */
+	HECA_MSG_SWITCH = 5,	/* src -> dst: struct heca_msg_switch */
+	HECA_MSG_READ_REQ = 6,	/* dst -> src: struct heca_msg_read */
+	HECA_MSG_READ_RESP = 7,	/* src -> dst: struct heca_msg_read + pages */
+	HECA_MSG_DONE = 8,	/* dst -> src: every page present */
+	HECA_MSG_MAX
+};
+
+/**
+ * struct heca_msg_hdr - the header of every message
+ * @magic:	HECA_PROTO_MAGIC
+ * @version:	HECA_PROTO_VERSION
+ * @type:	enum heca_msg_type
+ * @len:	payload bytes after the header
+ * @reserved:	0
+ */
+struct heca_msg_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 type;
+	__le32 len;
+	__le32 reserved;
+} __packed;
+
+/**
+ * struct heca_msg_hello - the source introduces itself
+ * @token:	the session's secret
+ * @page_shift:	log2 of the source's page size
+ * @flags:	0
+ * @npages:	pages of the source region
+ */
+struct heca_msg_hello {
+	u8 token[HECA_TOKEN_BYTES];
+	__le32 page_shift;
+	__le32 flags;
+	__le64 npages;
+} __packed;
+
+/**
+ * struct heca_msg_reject - why the destination refused the source
+ * @error:	positive errno: EACCES (token), EPROTONOSUPPORT (version),
+ *		EINVAL (page or region size)
+ */
+struct heca_msg_reject {
+	__le32 error;
+} __packed;
+
+/**
+ * struct heca_msg_bitmap - a chunk of the source's page-existence bitmap
+ * @first:	page index of bit 0; a multiple of 64
+ * @nbits:	bits that follow, as (nbits + 63) / 64 little-endian u64
+ */
+struct heca_msg_bitmap {
+	__le64 first;
+	__le64 nbits;
+} __packed;
+
+/**
+ * struct heca_msg_switch - end of the bitmap: the destination may run
+ * @remote:	pages the source has (bits set in all EXISTS chunks)
+ */
+struct heca_msg_switch {
+	__le64 remote;
+} __packed;
+
+/**
+ * struct heca_msg_read - a read request, and the header of its answer
+ * @tag:	chosen by the destination, echoed by the source
+ * @first:	first page index
+ * @count:	pages, 1..HECA_PROTO_MAX_READ
+ * @reserved:	0
+ */
+struct heca_msg_read {
+	__le64 tag;
+	__le64 first;
+	__le32 count;
+	__le32 reserved;
+} __packed;
+
+#endif /* _HECA_PROTO_H */

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * heca: sessions, the destination engine and the transport ops table.
+ */
+#ifndef _HECA_SESSION_H
+#define _HECA_SESSION_H
+
+#include <linux/kfifo.h>
+#include <linux/ktime.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "heca.h"
+#include "proto.h"
+
+struct heca_session;
+struct heca_conn;
+
+/**
+ * struct heca_fetch - one read of contiguous pages from the source
+ * @s:		the session it belongs to
+ * @first:	first page index
+ * @count:	pages, 1..HECA_PROTO_MAX_READ
+ * @urgent:	a fault waits for page @fault_idx
+ * @fault_idx:	the page a fault asked for (when @urgent)
+ * @t_fault:	when that fault asked (ktime ns)
+ * @tag:	transport's identifier of the request
+ * @pages:	destination pages the data goes to, owned by the fetch until
+ *		heca_fetch_done()
+ */
+struct heca_fetch {
+	struct heca_session *s;
+	pgoff_t first;
+	unsigned int count;
+	bool urgent;
+	pgoff_t fault_idx;
+	u64 t_fault;
+	u64 tag;
+	struct page *pages[HECA_PROTO_MAX_READ];
+};
+
+/**
+ * struct heca_transport_ops - what the engine needs from a transport
+ * @name:	"tcp", "rdma"
+ * @id:		HECA_TRANSPORT_*
+ * @listen:	destination: bind and listen on @addr
+ * @accept:	destination: wait up to @timeout jiffies for one connection
+ * @unlisten:	destination: stop listening
+ * @connect:	source: connect to @addr within @timeout jiffies
+ * @recv_msg:	before @start only: receive one message within @timeout
+ *		jiffies; the payload (at most @max bytes) lands in @buf
+ * @send_msg:	send one control message; may sleep; serialized inside
+ * @start:	start receiving: messages go to heca_session_recv(), read
+ *		answers to heca_fetch_done(), READ requests are served from
+ *		heca_source_page()
+ * @read_pages:	destination: start reading @f; heca_fetch_done() follows,
+ *		exactly once, also when the connection fails or closes
+ * @close:	tear the connection down, completing every outstanding
+ *		fetch with an error, and free it; may sleep
+ */
+struct heca_transport_ops {
+	const char *name;
+	u32 id;
+	int (*listen)(struct heca_session *s, const struct heca_addr *addr,
+		      void **listener);
+	int (*accept)(void *listener, struct heca_session *s,
+		      unsigned long timeout, struct heca_conn **conn);
+	void (*unlisten)(void *listener);
+	int (*connect)(struct heca_session *s, const struct heca_addr *addr,
+		       unsigned long timeout, struct heca_conn **conn);
+	int (*recv_msg)(struct heca_conn *c, struct heca_msg_hdr *hdr,
+			void *buf, size_t max, unsigned long timeout);
+	int (*send_msg)(struct heca_conn *c, u16 type, const void *payload,
+			size_t len);
+	int (*start)(struct heca_conn *c);
+	int (*read_pages)(struct heca_conn *c, struct heca_fetch *f);
+	void (*close)(struct heca_conn *c);
+};
+
+extern const struct heca_transport_ops heca_tcp_ops;
+
+/**
+ * struct heca_session - a region bound to its peer
+ * @r:		the region; the session holds a reference and counts as one of
+ *		its users, so the region cannot be destroyed under it
+ * @ops:	the transport
+ * @conn:	the connection, set once before the session is published
+ * @token:	the session secret
+ * @timeout:	fault/stall timeout in jiffies
+ * @puller:	destination: the thread that issues fetches
+ * @teardown:	closes the connection once the session is over
+ */
+struct heca_session {
+	struct heca_region *r;
+	const struct heca_transport_ops *ops;
+	struct heca_conn *conn;
+	u8 token[HECA_TOKEN_BYTES];
+	unsigned long timeout;
+	struct task_struct *puller;
+	struct work_struct teardown;
+};
+
+struct heca_urgent {
+	pgoff_t idx;
+	u64 t_fault;
+};
+
+/**
+ * struct heca_dest - page state of a destination region
+ * @lock:	guards every field below
+ * @present:	pages that hold their final data (in region->pages)
+ * @want:	pages the source has that are neither present nor being fetched
+ * @remote:	pages the source has; the others are zero, never sent
+ * @ready:	the switchover was received: @remote is final
+ * @urgent:	pages faults wait for, for the puller to fetch first
+ * @cursor:	where the background pull goes on
+ * @nr_remote:	bits in @remote
+ * @nr_want:	bits in @want
+ * @nr_fetched:	pages of @remote now present
+ * @inflight:	fetches outstanding
+ * @last_progress: jiffies of the last completed fetch (stall detection)
+ * @timeout:	how long a fault waits, in jiffies (0: the default); set
+ *		by the session, read without the lock
+ * @page_wq:	faults waiting for a page; woken on every completion and
+ *		on failure
+ * @pull_wq:	the puller waiting for work
+ */
+struct heca_dest {
+	spinlock_t lock;	/* guards every field below */
+	unsigned long *present;
+	unsigned long *want;
+	unsigned long *remote;
+	bool ready;
+	DECLARE_KFIFO(urgent, struct heca_urgent, 64);
+	pgoff_t cursor;
+	unsigned long nr_remote;
+	unsigned long nr_want;
+	unsigned long nr_fetched;
+	unsigned int inflight;
+	unsigned long last_progress;
+	unsigned long timeout;
+	wait_queue_head_t page_wq;
+	wait_queue_head_t pull_wq;
+};
+
+/* session.c */
+long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
+		       size_t len);
+void heca_session_fail(struct heca_region *r, int err, const char *why);
+bool heca_region_set_state(struct heca_region *r, enum heca_state next,
+			   int err);
+enum heca_state heca_region_state(struct heca_region *r);
+
+/* fetch.c: the destination engine */
+int heca_dest_alloc(struct heca_region *r);
+void heca_dest_free(struct heca_region *r);
+vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf);
+int heca_dest_set_exists(struct heca_region *r, const void *payload,
+			 size_t len);
+int heca_dest_switch(struct heca_region *r, const void *payload, size_t len);
+void heca_fetch_done(struct heca_fetch *f, int err);
+int heca_puller_start(struct heca_session *s);
+void heca_puller_stop(struct heca_session *s);
+void heca_dest_wake(struct heca_region *r);
+
+/* serve.c: the source side */
+struct page *heca_source_page(struct heca_session *s, pgoff_t idx);
+int heca_source_switchover(struct heca_session *s);
+
+/* stats.c */
+void heca_stats_fault_time(struct heca_region *r, u64 ns);
+void heca_stats_fill(struct heca_region *r, struct heca_stats *st);
+void heca_stats_reset(struct heca_region *r);
+
+#endif /* _HECA_SESSION_H */

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heca: the kernel-TCP transport.
+ *
+ * One TCP connection per session.  Each message (proto.h) is sent whole
+ * under tx_lock.  A receive thread per connection reads messages: on the
+ * destination, READ answers go straight into the fetch's pages; on the
+ * source, READ requests are answered from the region's pages; control
+ * messages go to heca_session_recv().  Sends are bounded by the session's
+ * timeout (SO_SNDTIMEO); the receive thread blocks until a message comes or
+ * the connection is shut down by close.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/kthread.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "heca.h"
+#include "session.h"
+
+/**
+ * struct heca_conn - a TCP connection of a session
+ * @s:		the session
+ * @sock:	the connected socket
+ * @net:	its network namespace (a reference is held: kernel sockets
+ *		hold none)
+ * @tx_lock:	serializes whole messages on @sock
+ * @rx:		the receive thread
+ * @fetches:	destination: tag -> outstanding struct heca_fetch; whoever
+ *		erases an entry owns the fetch and completes it
+ * @ctrl:	receive buffer for control payloads (HECA_PROTO_MAX_CTRL);
+ *		used by @rx only
+ */
+struct heca_conn {
+	struct heca_session *s;
+	struct socket *sock;
+	struct net *net;
+	struct mutex tx_lock;	/* one whole message at a time */
+	struct task_struct *rx;
+	struct xarray fetches;
+	void *ctrl;
+};
+
+struct heca_tcp_listener {
+	struct socket *sock;
+	struct net *net;
+};
+
+static int heca_tcp_sockaddr(const struct heca_addr *a,
+			     struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (a->family) {
+	case AF_INET:
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		return sizeof(*sin);
+	case AF_INET6:
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		sin6->sin6_scope_id = a->scope_id;
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		return sizeof(*sin6);
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+/* Send @n kvecs totalling @len bytes, all or an error. */
+static int heca_tcp_sendv(struct heca_conn *c, struct kvec *vec, size_t n,
+			  size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, WRITE, vec, n, len);
+	while (msg_data_left(&msg)) {
+		ret = sock_sendmsg(c->sock, &msg);
+		if (ret <= 0)
+			return ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -EPIPE);
+	}
+	atomic64_add(len, &c->s->r->stats.bytes_tx);
+	return 0;
+}
+
+/* Receive exactly @len bytes into @buf. */
+static int heca_tcp_recv(struct heca_conn *c, void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, READ, &vec, 1, len);
+	while (msg_data_left(&msg)) {
+		ret = sock_recvmsg(c->sock, &msg, MSG_WAITALL);
+		if (ret <= 0)
+			return ret == -EAGAIN ? -ETIMEDOUT :
+						(ret ?: -ECONNRESET);
+	}
+	atomic64_add(len, &c->s->r->stats.bytes_rx);
+	return 0;
+}
+
+static void heca_tcp_hdr(struct heca_msg_hdr *h, u16 type, size_t len)
+{
+	h->magic = cpu_to_le32(HECA_PROTO_MAGIC);
+	h->version = cpu_to_le16(HECA_PROTO_VERSION);
+	h->type = cpu_to_le16(type);
+	h->len = cpu_to_le32(len);
+	h->reserved = 0;
+}
+
+/* Check a header from the peer; returns its payload length or -EPROTO. */
+static long heca_tcp_check_hdr(const struct heca_msg_hdr *h)
+{
+	u32 len = le32_to_cpu(h->len);
+	u16 type = le16_to_cpu(h->type);
+
+	if (le32_to_cpu(h->magic) != HECA_PROTO_MAGIC || h->reserved)
+		return -EPROTO;
+	if (le16_to_cpu(h->version) != HECA_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if (!type || type >= HECA_MSG_MAX)
+		return -EPROTO;
+	if (type == HECA_MSG_READ_RESP) {
+		if (len < sizeof(struct heca_msg_read) ||
+		    len > sizeof(struct heca_msg_read) +
+			  HECA_PROTO_MAX_READ * PAGE_SIZE)
+			return -EPROTO;
+	} else if (len > HECA_PROTO_MAX_CTRL) {
+		return -EPROTO;
+	}
+	return len;
+}
+
+static int heca_tcp_send_msg(struct heca_conn *c, u16 type,
+			     const void *payload, size_t len)
+{
+	struct heca_msg_hdr h;
+	struct kvec vec[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	int err;
+
+	heca_tcp_hdr(&h, type, len);
+	mutex_lock(&c->tx_lock);
+	err = heca_tcp_sendv(c, vec, len ? 2 : 1, sizeof(h) + len);
+	mutex_unlock(&c->tx_lock);
+	return err;
+}
+
+static int heca_tcp_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
+			     void *buf, size_t max, unsigned long timeout)
+{
+	long len;
+	int err;
+
+	c->sock->sk->sk_rcvtimeo = timeout;
+	err = heca_tcp_recv(c, hdr, sizeof(*hdr));
+	if (err)
+		goto out;
+	len = heca_tcp_check_hdr(hdr);
+	if (len < 0 || len > max) {
+		err = len < 0 ? len : -EPROTO;
+		goto out;
+	}
+	err = heca_tcp_recv(c, buf, len);
+out:
+	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	return err;
+}
+
+/* Destination: the answer to one of our reads. */
+static int heca_tcp_rx_read_resp(struct heca_conn *c, size_t len)
+{
+	struct heca_msg_read rd;
+	struct heca_fetch *f;
+	unsigned int i;
+	void *addr;
+	int err;
+
+	err = heca_tcp_recv(c, &rd, sizeof(rd));
+	if (err)
+		return err;
+	f = xa_erase(&c->fetches, (unsigned long)le64_to_cpu(rd.tag));
+	if (!f)
+		return -EPROTO;
+	if (le64_to_cpu(rd.first) != f->first ||
+	    le32_to_cpu(rd.count) != f->count ||
+	    len != sizeof(rd) + (size_t)f->count * PAGE_SIZE) {
+		heca_fetch_done(f, -EPROTO);
+		return -EPROTO;
+	}
+	for (i = 0; i < f->count && !err; i++) {
+		addr = kmap_local_page(f->pages[i]);
+		err = heca_tcp_recv(c, addr, PAGE_SIZE);
+		kunmap_local(addr);
+	}
+	heca_fetch_done(f, err);
+	return err;
+}
+
+/* Source: serve a read from the region's pages. */
+static int heca_tcp_rx_read_req(struct heca_conn *c, size_t len)
+{
+	struct heca_region *r = c->s->r;
+	struct heca_msg_read rd;
+	struct heca_msg_hdr h;
+	struct kvec vec[2];
+	struct page *page;
+	u64 first, count, i;
+	int err;
+
+	if (len != sizeof(rd))
+		return -EPROTO;
+	err = heca_tcp_recv(c, &rd, sizeof(rd));
+	if (err)
+		return err;
+	first = le64_to_cpu(rd.first);
+	count = le32_to_cpu(rd.count);
+	if (!count || count > HECA_PROTO_MAX_READ || rd.reserved ||
+	    first >= r->npages || count > r->npages - first)
+		return -EPROTO;
+
+	heca_tcp_hdr(&h, HECA_MSG_READ_RESP, sizeof(rd) + count * PAGE_SIZE);
+	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = sizeof(h) };
+	vec[1] = (struct kvec){ .iov_base = &rd, .iov_len = sizeof(rd) };
+	mutex_lock(&c->tx_lock);
+	err = heca_tcp_sendv(c, vec, 2, sizeof(h) + sizeof(rd));
+	for (i = 0; i < count && !err; i++) {
+		page = heca_source_page(c->s, first + i) ?: ZERO_PAGE(0);
+		vec[0].iov_base = kmap_local_page(page);
+		vec[0].iov_len = PAGE_SIZE;
+		err = heca_tcp_sendv(c, vec, 1, PAGE_SIZE);
+		kunmap_local(vec[0].iov_base);
+	}
+	mutex_unlock(&c->tx_lock);
+	if (!err) {
+		atomic64_add(count, &r->stats.pages_sent);
+		atomic64_inc(&r->stats.requests);
+	}
+	return err;
+}
+
+static int heca_tcp_rx_one(struct heca_conn *c)
+{
+	bool dest = heca_region_is_dest(c->s->r);
+	struct heca_msg_hdr h;
+	long len;
+	u16 type;
+	int err;
+
+	err = heca_tcp_recv(c, &h, sizeof(h));
+	if (err)
+		return err;
+	len = heca_tcp_check_hdr(&h);
+	if (len < 0)
+		return len;
+	type = le16_to_cpu(h.type);
+	if (type == HECA_MSG_READ_RESP)
+		return dest ? heca_tcp_rx_read_resp(c, len) : -EPROTO;
+	if (type == HECA_MSG_READ_REQ)
+		return dest ? -EPROTO : heca_tcp_rx_read_req(c, len);
+	err = heca_tcp_recv(c, c->ctrl, len);
+	if (err)
+		return err;
+	heca_session_recv(c->s, type, c->ctrl, len);
+	return 0;
+}
+
+static int heca_tcp_rx_thread(void *arg)
+{
+	struct heca_conn *c = arg;
+	int err = 0;
+
+	while (!kthread_should_stop() && !err)
+		err = heca_tcp_rx_one(c);
+	if (err && !kthread_should_stop())
+		heca_session_fail(c->s->r, err, "connection lost");
+
+	/* Stay until close() stops us, so that it can always kthread_stop. */
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return err;
+}
+
+static struct heca_conn *heca_tcp_conn_alloc(struct heca_session *s,
+					     struct socket *sock,
+					     struct net *net)
+{
+	struct heca_conn *c;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	c->ctrl = kvmalloc(HECA_PROTO_MAX_CTRL, GFP_KERNEL);
+	if (!c->ctrl) {
+		kfree(c);
+		return NULL;
+	}
+	c->s = s;
+	c->sock = sock;
+	c->net = net;
+	mutex_init(&c->tx_lock);
+	xa_init_flags(&c->fetches, XA_FLAGS_ALLOC1);
+	sock->sk->sk_sndtimeo = s->timeout;
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	tcp_sock_set_nodelay(sock->sk);
+	return c;
+}
+
+static int heca_tcp_listen(struct heca_session *s, const struct heca_addr *addr,
+			   void **listener)
+{
+	struct net *net = get_net(current->nsproxy->net_ns);
+	struct heca_tcp_listener *l;
+	struct sockaddr_storage ss;
+	int len, err;
+
+	len = heca_tcp_sockaddr(addr, &ss);
+	if (len < 0) {
+		err = len;
+		goto err_put_net;
+	}
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l) {
+		err = -ENOMEM;
+		goto err_put_net;
+	}
+	err = sock_create_kern(net, ss.ss_family, SOCK_STREAM, IPPROTO_TCP,
+			       &l->sock);
+	if (err)
+		goto err_free;
+	sock_set_reuseaddr(l->sock->sk);
+	err = kernel_bind(l->sock, (struct sockaddr *)&ss, len);
+	if (err)
+		goto err_release;
+	err = kernel_listen(l->sock, 4);
+	if (err)
+		goto err_release;
+	l->net = net;
+	*listener = l;
+	return 0;
+
+err_release:
+	sock_release(l->sock);
+err_free:
+	kfree(l);
+err_put_net:
+	put_net(net);
+	return err;
+}
+
+static int heca_tcp_accept(void *listener, struct heca_session *s,
+			   unsigned long timeout, struct heca_conn **conn)
+{
+	struct heca_tcp_listener *l = listener;
+	struct socket *sock;
+	struct heca_conn *c;
+	int err;
+
+	l->sock->sk->sk_rcvtimeo = timeout;
+	err = kernel_accept(l->sock, &sock, 0);
+	if (err)
+		return err == -EAGAIN ? -ETIMEDOUT : err;
+	c = heca_tcp_conn_alloc(s, sock, get_net(l->net));
+	if (!c) {
+		put_net(l->net);
+		sock_release(sock);
+		return -ENOMEM;
+	}
+	*conn = c;
+	return 0;
+}
+
+static void heca_tcp_unlisten(void *listener)
+{
+	struct heca_tcp_listener *l = listener;
+
+	sock_release(l->sock);
+	put_net(l->net);
+	kfree(l);
+}
+
+static int heca_tcp_connect(struct heca_session *s,
+			    const struct heca_addr *addr,
+			    unsigned long timeout, struct heca_conn **conn)
+{
+	struct net *net = get_net(current->nsproxy->net_ns);
+	struct sockaddr_storage ss;
+	struct socket *sock;
+	struct heca_conn *c;
+	int len, err;
+
+	len = heca_tcp_sockaddr(addr, &ss);
+	if (len < 0) {
+		err = len;
+		goto err_put_net;
+	}
+	err = sock_create_kern(net, ss.ss_family, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err)
+		goto err_put_net;
+	sock->sk->sk_sndtimeo = timeout;
+	err = kernel_connect(sock, (struct sockaddr *)&ss, len, 0);
+	if (err) {
+		if (err == -EINPROGRESS || err == -EAGAIN)
+			err = -ETIMEDOUT;
+		goto err_release;
+	}
+	c = heca_tcp_conn_alloc(s, sock, net);
+	if (!c) {
+		err = -ENOMEM;
+		goto err_release;
+	}
+	*conn = c;
+	return 0;
+
+err_release:
+	sock_release(sock);
+err_put_net:
+	put_net(net);
+	return err;
+}
+
+static int heca_tcp_start(struct heca_conn *c)
+{
+	struct task_struct *t;
+
+	t = kthread_run(heca_tcp_rx_thread, c, "heca-rx/%s", c->s->r->name);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	c->rx = t;
+	return 0;
+}
+
+static int heca_tcp_read_pages(struct heca_conn *c, struct heca_fetch *f)
+{
+	struct heca_msg_read rd = {
+		.first = cpu_to_le64(f->first),
+		.count = cpu_to_le32(f->count),
+	};
+	u32 tag;
+	int err;
+
+	err = xa_alloc(&c->fetches, &tag, f, xa_limit_32b, GFP_KERNEL);
+	if (err)
+		return err;
+	f->tag = tag;
+	rd.tag = cpu_to_le64(tag);
+	err = heca_tcp_send_msg(c, HECA_MSG_READ_REQ, &rd, sizeof(rd));
+	/* If the receive side took it meanwhile, it completes it. */
+	if (err && xa_erase(&c->fetches, tag) != f)
+		err = 0;
+	return err;
+}
+
+static void heca_tcp_close(struct heca_conn *c)
+{
+	struct heca_fetch *f;
+	unsigned long tag;
+
+	if (!c)
+		return;
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	if (c->rx)
+		kthread_stop(c->rx);
+	xa_for_each(&c->fetches, tag, f) {
+		if (xa_erase(&c->fetches, tag) == f)
+			heca_fetch_done(f, -ECONNRESET);
+	}
+	xa_destroy(&c->fetches);
+	sock_release(c->sock);
+	put_net(c->net);
+	kvfree(c->ctrl);
+	kfree(c);
+}
+
+const struct heca_transport_ops heca_tcp_ops = {
+	.name = "tcp",
+	.id = HECA_TRANSPORT_TCP,
+	.listen = heca_tcp_listen,
+	.accept = heca_tcp_accept,
+	.unlisten = heca_tcp_unlisten,
+	.connect = heca_tcp_connect,
+	.recv_msg = heca_tcp_recv_msg,
+	.send_msg = heca_tcp_send_msg,
+	.start = heca_tcp_start,
+	.read_pages = heca_tcp_read_pages,
+	.close = heca_tcp_close,
+};

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Post-copy migration of a running KVM guest between two regions of one
+ * kernel over loopback TCP: the verifying guest (guests/kvm/verify.c) runs
+ * on a source region, is paused, its registers move to a VM on a
+ * destination region, and it verifies every page there while the pages
+ * arrive on demand and in the background.  Also: the failure paths (peer
+ * gone, timeout), handshake refusals, and the session ioctls' bad input.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "heca_test.h"
+#include "heca_session.h"
+#include "heca_vmm.h"
+#include "guests/kvm/kvm_guest.h"
+#include "guests/multiboot/heca_guest.h"
+
+__asm__(".pushsection .rodata\n"
+	".global verify_bin, verify_bin_end\n"
+	".balign 16\n"
+	"verify_bin:\n"
+	".incbin \"guests/kvm/build/verify.bin\"\n"
+	"verify_bin_end:\n"
+	".popsection\n");
+extern const unsigned char verify_bin[], verify_bin_end[];
+
+#define MEM		(64 * MiB)
+#define DATA_START	(1 * MiB)
+#define DATA_END	(56 * MiB)	/* [DATA_END, MEM): never touched */
+#define SWEEP_PAGES	3000		/* pages rewritten before the pause */
+#define LOOPBACK	"127.0.0.1"
+#define RUN_SECONDS	600
+
+struct side {
+	char name[HECA_NAME_MAX];
+	int fd;
+	uint8_t *mem;
+};
+
+static int side_open(struct side *s, int ctl, const char *what, bool dest)
+{
+	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
+	char path[64];
+
+	heca_unique_name(s->name, sizeof(s->name), what);
+	memcpy(c.name, s->name, strlen(s->name));
+	c.flags = dest ? HECA_REGION_DEST : 0;
+	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
+		return -errno;
+	heca_region_path(path, sizeof(path), s->name);
+	s->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return -errno;
+	s->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	return s->mem == MAP_FAILED ? -errno : 0;
+}
+
+static void side_close(struct side *s, int ctl)
+{
+	if (s->mem && s->mem != MAP_FAILED)
+		munmap(s->mem, MEM);
+	if (s->fd > 0)
+		close(s->fd);
+	if (s->name[0])
+		heca_destroy_settled(ctl, s->name);
+}
+
+static uint16_t test_port(void)
+{
+	return 20000 + (getpid() * 7 + rand()) % 20000;
+}
+
+FIXTURE(mig) {
+	int ctl;
+	struct side src, dst;
+	struct heca_vm a, b;
+	__u8 token[HECA_TOKEN_BYTES];
+	uint16_t port;
+	uint32_t seed;
+};
+
+FIXTURE_VARIANT(mig) {
+	bool irqchip;
+	bool intr_on;
+};
+
+FIXTURE_VARIANT_ADD(mig, plain) {
+	.irqchip = false,
+	.intr_on = false,
+};
+
+FIXTURE_VARIANT_ADD(mig, irqchip_if1) {
+	.irqchip = true,
+	.intr_on = true,
+};
+
+FIXTURE_SETUP(mig)
+{
+	srand(time(NULL) ^ getpid());
+	heca_vm_init(&self->a);
+	heca_vm_init(&self->b);
+	self->ctl = heca_ctl_open();
+	ASSERT_LE(0, self->ctl);
+	ASSERT_EQ(0, side_open(&self->src, self->ctl, "src", false));
+	ASSERT_EQ(0, side_open(&self->dst, self->ctl, "dst", true));
+	heca_random_token(self->token);
+	self->port = test_port();
+	self->seed = rand();
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	heca_vm_release(&self->a);
+	heca_vm_release(&self->b);
+	/* A session still running is aborted so that the regions can go. */
+	ioctl(self->src.fd, HECA_IOC_SESSION_ABORT);
+	ioctl(self->dst.fd, HECA_IOC_SESSION_ABORT);
+	side_close(&self->src, self->ctl);
+	side_close(&self->dst, self->ctl);
+	close(self->ctl);
+}
+
+/* Boot the verifying guest on the source and let it sweep; then pause it. */
+static void run_source(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(mig) *self,
+		       const FIXTURE_VARIANT(mig) *variant,
+		       struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	struct kvm_guest_params p = {
+		.magic = KVM_GUEST_MAGIC, .start = DATA_START,
+		.end = DATA_END, .seed = self->seed, .top = MEM,
+	};
+	struct heca_vm *v = &self->a;
+	unsigned int asked = 0;
+	int err;
+
+	err = heca_vm_create(v, self->src.mem, MEM, variant->irqchip);
+	ASSERT_EQ(0, err) TH_LOG("source VM: %s", strerror(-err));
+	memcpy(self->src.mem + KVM_GUEST_LOAD, verify_bin,
+	       verify_bin_end - verify_bin);
+	memcpy(self->src.mem + KVM_GUEST_PARAMS, &p, sizeof(p));
+	ASSERT_EQ(0, heca_vm_flat32(v, KVM_GUEST_LOAD, KVM_GUEST_STACK,
+				    variant->intr_on));
+	for (;;) {
+		ASSERT_EQ(0, ioctl(v->vcpu, KVM_RUN, 0));
+		ASSERT_EQ(KVM_EXIT_IO, v->run->exit_reason);
+		ASSERT_NE(KVM_GUEST_PORT_BAD, v->run->io.port);
+		if (v->run->io.port == KVM_GUEST_PORT_FILLED) {
+			EXPECT_EQ((DATA_END - DATA_START) / 4096,
+				  *heca_vm_io_data(v));
+			continue;
+		}
+		ASSERT_EQ(KVM_GUEST_PORT_CMD, v->run->io.port);
+		ASSERT_EQ(KVM_EXIT_IO_IN, v->run->io.direction);
+		if (++asked < SWEEP_PAGES) {
+			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
+			continue;
+		}
+		/*
+		 * Pause here.  The answer to this IN tells the guest to verify
+		 * once it runs again, at the destination; immediate_exit makes
+		 * KVM complete the IN without entering the guest, so that the
+		 * registers are final (Documentation/virt/kvm/api.rst).
+		 */
+		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
+		v->run->immediate_exit = 1;
+		ASSERT_EQ(-1, ioctl(v->vcpu, KVM_RUN, 0));
+		ASSERT_EQ(EINTR, errno);
+		v->run->immediate_exit = 0;
+		break;
+	}
+	ASSERT_EQ(0, ioctl(v->vcpu, KVM_GET_REGS, regs));
+	ASSERT_EQ(0, ioctl(v->vcpu, KVM_GET_SREGS, sregs));
+}
+
+/* Connect the two regions over loopback TCP. */
+static void connect_sides(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(mig) *self, unsigned int fault_ms)
+{
+	struct heca_session_start a;
+	struct heca_listener l;
+	struct heca_stats st;
+
+	heca_start_args(&a, LOOPBACK, self->port, self->token, 20000,
+			fault_ms);
+	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
+	EXPECT_EQ(0, heca_session_connect(self->src.fd, &a, 20));
+	ASSERT_EQ(0, heca_listen_finish(&l));
+	ASSERT_EQ(0, heca_stats(self->src.fd, &st));
+	EXPECT_EQ(HECA_STATE_CONNECTED, st.state);
+	EXPECT_EQ(HECA_TRANSPORT_TCP, st.transport);
+	EXPECT_EQ(0, st.role);
+	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
+	EXPECT_EQ(HECA_STATE_CONNECTED, st.state);
+	EXPECT_EQ(1, st.role);
+}
+
+/* The destination VM, with the source's registers; not run yet. */
+static void resume_dest(struct __test_metadata *_metadata,
+			FIXTURE_DATA(mig) *self,
+			const FIXTURE_VARIANT(mig) *variant,
+			const struct kvm_regs *regs,
+			const struct kvm_sregs *sregs)
+{
+	int err;
+
+	err = heca_vm_create(&self->b, self->dst.mem, MEM, variant->irqchip);
+	ASSERT_EQ(0, err) TH_LOG("destination VM: %s", strerror(-err));
+	ASSERT_EQ(0, ioctl(self->b.vcpu, KVM_SET_SREGS, sregs));
+	ASSERT_EQ(0, ioctl(self->b.vcpu, KVM_SET_REGS, regs));
+}
+
+static uint32_t page_sum(const uint8_t *p)
+{
+	const uint32_t *w = (const uint32_t *)p;
+	uint32_t h = HG_FNV_INIT, i;
+
+	for (i = 0; i < HG_PAGE_WORDS; i++)
+		h = hg_fnv(h, w[i]);
+	return h;
+}
+
+TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
+{
+	const unsigned long first = DATA_START / 4096, last = DATA_END / 4096;
+	const unsigned long npages = MEM / 4096;
+	struct heca_region_info src_info;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct heca_stats st, ss;
+	uint32_t *sums, reached, error;
+	unsigned long i, differ = 0, zero_bad = 0;
+	uint32_t bad = ~0u;
+	struct heca_vm *v = &self->b;
+
+	run_source(_metadata, self, variant, &regs, &sregs);
+
+	/*
+	 * What the destination must end up with: the source's data at pause.
+	 * (Only the data: reading a page the guest never touched would make
+	 * the source allocate it.)
+	 */
+	sums = calloc(npages, sizeof(*sums));
+	ASSERT_NE(NULL, sums);
+	for (i = first; i < last; i++)
+		sums[i] = page_sum(self->src.mem + i * 4096);
+	ASSERT_EQ(0, heca_find(self->ctl, self->src.name, &src_info));
+	/* The data, and the guest's parameters, code and stack pages. */
+	EXPECT_EQ(last - first + 3, src_info.resident);
+
+	connect_sides(_metadata, self, 60000);
+	ASSERT_EQ(0, heca_switchover(self->src.fd));
+	resume_dest(_metadata, self, variant, &regs, &sregs);
+
+	for (;;) {
+		ASSERT_EQ(0, ioctl(v->vcpu, KVM_RUN, 0))
+			TH_LOG("destination KVM_RUN: %s", strerror(errno));
+		ASSERT_EQ(KVM_EXIT_IO, v->run->exit_reason);
+		if (v->run->io.port == KVM_GUEST_PORT_VERIFIED)
+			bad = *heca_vm_io_data(v);
+		else if (v->run->io.port == KVM_GUEST_PORT_DONE)
+			break;
+		else
+			ASSERT_EQ(KVM_GUEST_PORT_DONE, v->run->io.port);
+	}
+	EXPECT_EQ(0, bad) TH_LOG("the guest found %u bad pages", bad);
+
+	ASSERT_EQ(0, heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 120000,
+			       &reached, &error))
+		TH_LOG("destination: state %u error %u", reached, error);
+	ASSERT_EQ(0, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
+			       &reached, &error))
+		TH_LOG("source: state %u error %u", reached, error);
+
+	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
+	ASSERT_EQ(0, heca_stats(self->src.fd, &ss));
+
+	/* Every data page as the source had it at pause; the rest zero. */
+	for (i = first; i < last; i++)
+		differ += page_sum(self->dst.mem + i * 4096) != sums[i];
+	for (i = last; i < npages; i++)
+		zero_bad += *(uint32_t *)(self->dst.mem + i * 4096) != 0;
+	EXPECT_EQ(0, differ);
+	EXPECT_EQ(0, zero_bad);
+	free(sums);
+
+	TH_LOG("dest: remote %llu on-demand %llu prefetched %llu zero %llu faults %llu nowait %llu async %llu requests %llu, fault avg %llu us max %llu us, %llu ms",
+	       st.pages_remote, st.pages_on_demand, st.pages_prefetched,
+	       st.pages_zero, st.faults, st.faults_nowait, st.faults_async,
+	       st.requests,
+	       st.fault_count ? st.fault_ns_sum / st.fault_count / 1000 : 0,
+	       st.fault_ns_max / 1000, st.elapsed_ns / 1000000);
+	EXPECT_EQ(HECA_STATE_COMPLETE, st.state);
+	EXPECT_EQ(0, st.error);
+	EXPECT_EQ(npages, st.pages_total);
+	EXPECT_EQ(src_info.resident, st.pages_remote);
+	EXPECT_EQ(st.pages_remote, st.pages_present);
+	EXPECT_EQ(st.pages_remote, st.pages_on_demand + st.pages_prefetched);
+	EXPECT_LT(0, st.pages_on_demand);
+	EXPECT_LT(0, st.pages_prefetched);
+	/* The guest read [DATA_END, MEM): zero pages, made here, not sent. */
+	EXPECT_EQ((MEM - DATA_END) / 4096, st.pages_zero);
+	EXPECT_LT(0, st.faults);
+	EXPECT_EQ(st.pages_on_demand, st.fault_count);
+	EXPECT_LE(st.fault_ns_min, st.fault_ns_max);
+	if (variant->irqchip && variant->intr_on) {
+		EXPECT_LT(0, st.faults_async);
+	} else {
+		EXPECT_EQ(0, st.faults_async);
+	}
+	EXPECT_GE(st.bytes_rx, st.pages_remote * 4096);
+
+	EXPECT_EQ(HECA_STATE_COMPLETE, ss.state);
+	EXPECT_EQ(st.pages_remote, ss.pages_sent);
+	EXPECT_EQ(st.requests, ss.requests);
+}
+
+static volatile sig_atomic_t bus_code;
+static void *volatile bus_addr;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_code = si->si_code;
+	bus_addr = si->si_addr;
+}
+
+/*
+ * The source goes away before the switchover: faults on the pages that will
+ * never come fail at once, SIGBUS for a host access; a guest access makes
+ * KVM deliver SIGBUS (BUS_MCEERR_AR, as for a memory error) to the vCPU
+ * thread, and KVM_RUN returns instead of hanging.
+ */
+TEST_F_TIMEOUT(mig, peer_gone, 120)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct heca_stats st;
+	uint32_t reached, error;
+	int status;
+	pid_t pid;
+
+	run_source(_metadata, self, variant, &regs, &sregs);
+	connect_sides(_metadata, self, 60000);
+	ASSERT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
+	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 1000,
+				  &reached, &error));
+	EXPECT_EQ(HECA_STATE_FAILED, reached);
+	EXPECT_EQ(ECANCELED, error);
+
+	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 30000,
+				  &reached, &error));
+	EXPECT_EQ(HECA_STATE_FAILED, reached);
+	EXPECT_NE(0, error);
+
+	/* A host access to a missing page: SIGBUS. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(*(volatile uint32_t *)(self->dst.mem + DATA_START));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
+
+	/* The guest's access. */
+	resume_dest(_metadata, self, variant, &regs, &sregs);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	EXPECT_EQ(-1, ioctl(self->b.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(BUS_MCEERR_AR, bus_code);
+	EXPECT_TRUE((uint8_t *)bus_addr >= self->dst.mem &&
+		    (uint8_t *)bus_addr < self->dst.mem + MEM);
+	signal(SIGBUS, SIG_DFL);
+
+	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
+	EXPECT_EQ(HECA_STATE_FAILED, st.state);
+	EXPECT_EQ(0, st.pages_present);
+}
+
+/*
+ * The source is there but never switches over: a fault waits for the
+ * fault timeout, then the session fails with ETIMEDOUT and faults SIGBUS.
+ */
+TEST_F_TIMEOUT(mig, fault_timeout, 120)
+{
+	struct timespec t0, t1;
+	uint32_t reached, error;
+	double waited;
+	int status;
+	pid_t pid;
+
+	connect_sides(_metadata, self, 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(*(volatile uint32_t *)(self->dst.mem + 5 * 4096));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
+	/* It did wait (not a bound on speed: the timeout is the contract). */
+	EXPECT_LE(1.9, waited);
+
+	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 1000,
+				  &reached, &error));
+	EXPECT_EQ(HECA_STATE_FAILED, reached);
+	EXPECT_EQ(ETIMEDOUT, error);
+	/* The destination closed the connection: the source fails too. */
+	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
+				  &reached, &error));
+	EXPECT_EQ(HECA_STATE_FAILED, reached);
+}
+
+/* A source with the wrong token is refused; the destination keeps waiting. */
+TEST_F_TIMEOUT(mig, wrong_token_refused, 120)
+{
+	struct heca_session_start a, bad;
+	struct heca_listener l;
+	struct heca_stats st;
+
+	heca_start_args(&a, LOOPBACK, self->port, self->token, 20000, 0);
+	bad = a;
+	bad.token[5] ^= 0x40;
+	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
+	EXPECT_EQ(-EACCES, heca_session_connect(self->src.fd, &bad, 20));
+	ASSERT_EQ(0, heca_stats(self->src.fd, &st));
+	EXPECT_EQ(HECA_STATE_NONE, st.state);
+	/* The right one still gets in. */
+	EXPECT_EQ(0, heca_session_connect(self->src.fd, &a, 20));
+	EXPECT_EQ(0, heca_listen_finish(&l));
+}
+
+TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
+{
+	struct heca_session_start a;
+	struct heca_listener l;
+	struct side small = { 0 };
+	char path[64];
+
+	heca_unique_name(small.name, sizeof(small.name), "small");
+	ASSERT_EQ(0, heca_create(self->ctl, small.name, MEM / 2));
+	heca_region_path(path, sizeof(path), small.name);
+	small.fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, small.fd);
+
+	heca_start_args(&a, LOOPBACK, self->port, self->token, 3000, 0);
+	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
+	EXPECT_EQ(-EINVAL, heca_session_connect(small.fd, &a, 20));
+	/* Nobody else comes: the destination gives up at its timeout. */
+	EXPECT_EQ(-ETIMEDOUT, heca_listen_finish(&l));
+	close(small.fd);
+	EXPECT_EQ(0, heca_destroy(self->ctl, small.name));
+}
+
+/* A peer speaking another protocol version is dropped. */
+TEST_F_TIMEOUT(mig, version_mismatch_refused, 120)
+{
+	struct {
+		__le32 magic;
+		__le16 version;
+		__le16 type;
+		__le32 len;
+		__le32 reserved;
+	} __attribute__((packed)) hdr = {
+		.magic = htole32(0x48454341), .version = htole16(99),
+		.type = htole16(1), .len = htole32(40),
+	};
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct heca_session_start a;
+	struct heca_listener l;
+	char buf[64];
+	int s, i;
+
+	heca_start_args(&a, LOOPBACK, self->port, self->token, 20000, 0);
+	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
+	sin.sin_port = htons(self->port);
+	inet_pton(AF_INET, LOOPBACK, &sin.sin_addr);
+	for (i = 0; i < 200; i++) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_LE(0, s);
+		if (!connect(s, (struct sockaddr *)&sin, sizeof(sin)))
+			break;
+		close(s);
+		s = -1;
+		usleep(50 * 1000);
+	}
+	ASSERT_LE(0, s);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, self->token, HECA_TOKEN_BYTES);
+	ASSERT_EQ(sizeof(hdr), write(s, &hdr, sizeof(hdr)));
+	ASSERT_EQ(40, write(s, buf, 40));
+	/* The destination hangs up without a welcome. */
+	EXPECT_EQ(0, read(s, buf, sizeof(buf)));
+	close(s);
+	/* And still takes the real source. */
+	EXPECT_EQ(0, heca_session_connect(self->src.fd, &a, 20));
+	EXPECT_EQ(0, heca_listen_finish(&l));
+}
+
+TEST_F(mig, session_bad_input)
+{
+	struct heca_session_start a, b;
+	struct heca_wait w = { .argsz = sizeof(w) };
+	struct heca_stats st;
+
+	heca_start_args(&a, LOOPBACK, self->port, self->token, 1000, 0);
+	b = a;
+	b.flags = 1;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.reserved[2] = 1;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.transport = 7;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.addr.family = AF_UNIX;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.addr.port = 0;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	memset(b.token, 0, sizeof(b.token));
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.argsz--;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.fault_timeout_ms = 4000000;
+	EXPECT_EQ(-EINVAL, heca_session_start(self->src.fd, &b));
+	b = a;
+	b.transport = HECA_TRANSPORT_RDMA;
+	EXPECT_EQ(-EPROTONOSUPPORT, heca_session_start(self->src.fd, &b));
+	/* Nobody listens. */
+	EXPECT_EQ(-ECONNREFUSED, heca_session_start(self->src.fd, &a));
+
+	EXPECT_EQ(-ENOTCONN, heca_switchover(self->src.fd));
+	EXPECT_EQ(-EINVAL, heca_switchover(self->dst.fd));
+	EXPECT_EQ(-1, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
+	EXPECT_EQ(ENOTCONN, errno);
+
+	w.state = 99;
+	EXPECT_EQ(-1, ioctl(self->src.fd, HECA_IOC_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.state = HECA_STATE_RUNNING;
+	EXPECT_EQ(-1, ioctl(self->src.fd, HECA_IOC_WAIT, &w));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(HECA_STATE_NONE, w.state);
+
+	memset(&st, 0, sizeof(st));
+	st.argsz = sizeof(st);
+	st.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->src.fd, HECA_IOC_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->src.fd, _IO(HECA_IOC_MAGIC, 0x3f)));
+	EXPECT_EQ(ENOTTY, errno);
+
+	/* A region with a session cannot be destroyed; one session at a time. */
+	connect_sides(_metadata, self, 0);
+	EXPECT_EQ(-EBUSY, heca_session_start(self->src.fd, &a));
+	EXPECT_EQ(-EBUSY, heca_destroy(self->ctl, self->src.name));
+	EXPECT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
+}
+
+TEST_HARNESS_MAIN
