@@ -30,6 +30,7 @@
 
 #include "heca.h"
 #include "session.h"
+#include "trace.h"
 
 static unsigned int prefetch_ahead = 8;
 module_param(prefetch_ahead, uint, 0644);
@@ -227,10 +228,12 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf)
 	struct heca_dest *d = r->dest;
 	enum heca_page_kind kind;
 	bool queued = false;
+	vm_fault_t ret;
 
 	spin_lock(&d->lock);
 	kind = heca_dest_classify(r, vmf->pgoff, true, &queued);
 	spin_unlock(&d->lock);
+	trace_heca_fault(r->name, vmf->pgoff, vmf->flags, kind);
 	if (queued)
 		atomic64_inc(&r->stats.faults);
 	if (kind != HECA_PAGE_WAIT)
@@ -249,17 +252,22 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf)
 		mmap_read_unlock(vmf->vma->vm_mm);
 		heca_dest_wait(r, vmf->pgoff,
 			       vmf->flags & FAULT_FLAG_KILLABLE);
+		trace_heca_fault_done(r->name, vmf->pgoff, VM_FAULT_RETRY);
 		heca_region_put(r);
 		return VM_FAULT_RETRY;
 	}
 
 	/* No retry allowed: wait with mmap_lock held, then map or fail. */
-	if (heca_dest_wait(r, vmf->pgoff, false))
-		return VM_FAULT_SIGBUS;
-	spin_lock(&d->lock);
-	kind = heca_dest_classify(r, vmf->pgoff, false, &queued);
-	spin_unlock(&d->lock);
-	return heca_dest_map(r, vmf, kind);
+	if (heca_dest_wait(r, vmf->pgoff, false)) {
+		ret = VM_FAULT_SIGBUS;
+	} else {
+		spin_lock(&d->lock);
+		kind = heca_dest_classify(r, vmf->pgoff, false, &queued);
+		spin_unlock(&d->lock);
+		ret = heca_dest_map(r, vmf, kind);
+	}
+	trace_heca_fault_done(r->name, vmf->pgoff, ret);
+	return ret;
 }
 
 /**
@@ -443,6 +451,7 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 	struct page *page;
 	void *old;
 
+	trace_heca_fetch_done(r->name, f->first, f->count, err);
 	for (i = 0; !err && i < f->count; i++) {
 		page = f->pages[i];
 		page->mapping = r->inode->i_mapping;
@@ -539,6 +548,7 @@ static void heca_pull_issue(struct heca_session *s)
 			return;
 		}
 		err = heca_fetch_alloc_pages(r, f);
+		trace_heca_fetch_issue(r->name, f->first, f->count, f->urgent);
 		if (!err)
 			err = s->ops->read_pages(s->conn, f);
 		if (err) {

@@ -26,6 +26,7 @@
 
 #include "heca.h"
 #include "session.h"
+#include "trace.h"
 
 #define HECA_DEFAULT_TIMEOUT_MS	30000
 #define HECA_MAX_TIMEOUT_MS	(3600 * 1000)
@@ -115,6 +116,7 @@ bool heca_region_set_state(struct heca_region *r, enum heca_state next,
 
 	pr_debug("%s: %s -> %s\n", r->name, heca_state_names[prev],
 		 heca_state_names[next]);
+	trace_heca_state(r->name, prev, next, err);
 	wake_up_all(&r->state_wq);
 	heca_dest_wake(r);
 	return true;

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Post-copy seen from ordinary processes (no KVM): threads fault on a
+ * destination region's absent pages while the background pull runs.  The
+ * tracepoints record every fetch; the test checks that every page the source
+ * has was fetched exactly once, however many faults raced for it, and that
+ * the contents are the source's.
+ */
+#include <pthread.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "heca_test.h"
+#include "heca_session.h"
+
+#define MEM		(16 * MiB)
+#define NPAGES		(MEM / 4096)
+#define THREADS		6
+#define TRACING		"/sys/kernel/tracing"
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static int tracing_ready(void)
+{
+	struct stat st;
+
+	if (stat(TRACING "/events", &st) &&
+	    mount("tracefs", TRACING, "tracefs", 0, NULL))
+		return -errno;
+	if (stat(TRACING "/events/heca", &st))
+		return -ENOENT;
+	if (write_str(TRACING "/buffer_size_kb", "8192") ||
+	    write_str(TRACING "/trace", "") ||
+	    write_str(TRACING "/events/heca/enable", "1"))
+		return -EIO;
+	return 0;
+}
+
+struct reader {
+	const uint64_t *mem;
+	unsigned int seed;
+	unsigned long bad;
+};
+
+static uint64_t word(unsigned long page, unsigned long i)
+{
+	return (page << 20 | i) * 0x9e3779b97f4a7c15ULL;
+}
+
+/* Every thread reads every page, starting at its own place. */
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	unsigned long k, p;
+
+	for (k = 0; k < NPAGES; k++) {
+		p = (rd->seed * 977 + k * 13) % NPAGES;
+		if (p % 4 == 3) {
+			rd->bad += rd->mem[p * 512] != 0;
+			continue;
+		}
+		rd->bad += rd->mem[p * 512 + 7] != word(p, 7);
+	}
+	return NULL;
+}
+
+TEST(concurrent_faults_one_fetch_each)
+{
+	char src[HECA_NAME_MAX], dst[HECA_NAME_MAX], path[64], line[512];
+	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
+	struct reader rd[THREADS];
+	pthread_t th[THREADS];
+	struct heca_session_start a;
+	struct heca_listener l;
+	struct heca_stats st;
+	__u8 token[HECA_TOKEN_BYTES];
+	unsigned char *seen;
+	unsigned long p, i, fetched = 0, twice = 0, failed = 0;
+	unsigned long faults = 0, states = 0;
+	uint64_t *s, *d;
+	int ctl, sfd, dfd, err;
+	FILE *tr;
+
+	err = tracing_ready();
+	ASSERT_EQ(0, err) TH_LOG("tracefs or events/heca: %s", strerror(-err));
+	ctl = heca_ctl_open();
+	ASSERT_LE(0, ctl);
+
+	heca_unique_name(src, sizeof(src), "fsrc");
+	heca_unique_name(dst, sizeof(dst), "fdst");
+	ASSERT_EQ(0, heca_create(ctl, src, MEM));
+	memcpy(c.name, dst, strlen(dst));
+	c.flags = HECA_REGION_DEST;
+	ASSERT_EQ(0, ioctl(ctl, HECA_IOC_REGION_CREATE, &c));
+	heca_region_path(path, sizeof(path), src);
+	sfd = open(path, O_RDWR);
+	ASSERT_LE(0, sfd);
+	heca_region_path(path, sizeof(path), dst);
+	dfd = open(path, O_RDWR);
+	ASSERT_LE(0, dfd);
+	s = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	d = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(MAP_FAILED, d);
+
+	/* Three pages in four hold data; every fourth is never touched. */
+	for (p = 0; p < NPAGES; p++)
+		if (p % 4 != 3)
+			for (i = 0; i < 512; i++)
+				s[p * 512 + i] = word(p, i);
+
+	heca_random_token(token);
+	heca_start_args(&a, "127.0.0.1", 20000 + getpid() % 20000, token,
+			20000, 60000);
+	ASSERT_EQ(0, heca_listen_async(&l, dfd, &a));
+	ASSERT_EQ(0, heca_session_connect(sfd, &a, 20));
+	ASSERT_EQ(0, heca_listen_finish(&l));
+	ASSERT_EQ(0, heca_switchover(sfd));
+
+	for (i = 0; i < THREADS; i++) {
+		rd[i] = (struct reader){ .mem = d, .seed = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, reader_main, &rd[i]));
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, rd[i].bad) TH_LOG("thread %lu", i);
+	}
+	ASSERT_EQ(0, heca_wait(dfd, HECA_STATE_COMPLETE, 60000, NULL, NULL));
+	ASSERT_EQ(0, heca_wait(sfd, HECA_STATE_COMPLETE, 30000, NULL, NULL));
+	for (p = 0; p < NPAGES; p++)
+		for (i = 0; i < 512; i++)
+			ASSERT_EQ(p % 4 == 3 ? 0 : word(p, i), d[p * 512 + i]);
+
+	ASSERT_EQ(0, heca_stats(dfd, &st));
+	EXPECT_EQ(NPAGES - NPAGES / 4, st.pages_remote);
+	EXPECT_EQ(st.pages_remote, st.pages_present);
+	EXPECT_EQ(NPAGES / 4, st.pages_zero);
+	EXPECT_EQ(st.pages_remote, st.pages_on_demand + st.pages_prefetched);
+
+	/* The trace: each remote page fetched exactly once, without error. */
+	ASSERT_EQ(0, write_str(TRACING "/events/heca/enable", "0"));
+	seen = calloc(NPAGES, 1);
+	ASSERT_NE(NULL, seen);
+	tr = fopen(TRACING "/trace", "r");
+	ASSERT_NE(NULL, tr);
+	while (fgets(line, sizeof(line), tr)) {
+		unsigned long first, count;
+		char *at;
+		int e;
+
+		if (!strstr(line, dst))
+			continue;
+		faults += !!strstr(line, "heca_fault:");
+		states += !!strstr(line, "heca_state:");
+		at = strstr(line, "heca_fetch_done: ");
+		if (!at)
+			continue;
+		at = strstr(at, " pages ");
+		ASSERT_NE(NULL, at);
+		ASSERT_EQ(3, sscanf(at, " pages %lu+%lu err %d", &first,
+				    &count, &e));
+		if (e) {
+			failed++;
+			continue;
+		}
+		for (p = first; p < first + count && p < NPAGES; p++) {
+			twice += seen[p];
+			seen[p] = 1;
+			fetched++;
+		}
+	}
+	fclose(tr);
+	free(seen);
+	EXPECT_EQ(st.pages_remote, fetched);
+	EXPECT_EQ(0, twice);
+	EXPECT_EQ(0, failed);
+	EXPECT_LT(0, faults);
+	/* connected, running, complete */
+	EXPECT_EQ(3, states);
+
+	munmap(s, MEM);
+	munmap(d, MEM);
+	close(sfd);
+	close(dfd);
+	EXPECT_EQ(0, heca_destroy_settled(ctl, src));
+	EXPECT_EQ(0, heca_destroy_settled(ctl, dst));
+	close(ctl);
+}
+
+TEST_HARNESS_MAIN
