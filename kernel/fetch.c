@@ -252,7 +252,8 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf)
 		mmap_read_unlock(vmf->vma->vm_mm);
 		heca_dest_wait(r, vmf->pgoff,
 			       vmf->flags & FAULT_FLAG_KILLABLE);
-		trace_heca_fault_done(r->name, vmf->pgoff, VM_FAULT_RETRY);
+		trace_heca_fault_done(r->name, vmf->pgoff,
+				      (__force unsigned int)VM_FAULT_RETRY);
 		heca_region_put(r);
 		return VM_FAULT_RETRY;
 	}
@@ -266,7 +267,7 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf)
 		spin_unlock(&d->lock);
 		ret = heca_dest_map(r, vmf, kind);
 	}
-	trace_heca_fault_done(r->name, vmf->pgoff, ret);
+	trace_heca_fault_done(r->name, vmf->pgoff, (__force unsigned int)ret);
 	return ret;
 }
 
