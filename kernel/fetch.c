@@ -40,9 +40,17 @@ static unsigned int prefetch_behind = 2;
 module_param(prefetch_behind, uint, 0644);
 MODULE_PARM_DESC(prefetch_behind, "pages fetched before a faulting page (default 2)");
 
-static unsigned int max_inflight = 8;
+/*
+ * Background reads in flight.  Few: the link is kept busy by two, and every
+ * background read ahead of an urgent one on the wire delays a fault.
+ */
+static unsigned int max_inflight = 2;
 module_param(max_inflight, uint, 0644);
-MODULE_PARM_DESC(max_inflight, "fetch requests in flight per session (default 8)");
+MODULE_PARM_DESC(max_inflight, "background fetch requests in flight per session (default 2)");
+
+static unsigned int max_urgent = 16;
+module_param(max_urgent, uint, 0644);
+MODULE_PARM_DESC(max_urgent, "fault-driven fetch requests in flight per session (default 16)");
 
 #define HECA_DEFAULT_TIMEOUT	(30 * HZ)
 
@@ -372,7 +380,8 @@ static bool heca_dest_claim(struct heca_region *r, struct heca_fetch *f)
 	unsigned int count;
 
 	spin_lock(&d->lock);
-	if (kfifo_get(&d->urgent, &u)) {
+	if (d->inflight_urgent < max(READ_ONCE(max_urgent), 1U) &&
+	    kfifo_get(&d->urgent, &u)) {
 		/* The fault cleared want for u.idx: the page is ours. */
 		first = u.idx;
 		count = 1;
@@ -390,8 +399,11 @@ static bool heca_dest_claim(struct heca_region *r, struct heca_fetch *f)
 		f->urgent = true;
 		f->fault_idx = u.idx;
 		f->t_fault = u.t_fault;
+		d->inflight_urgent++;
 	} else {
-		if (!d->nr_want) {
+		if (!d->nr_want ||
+		    d->inflight - d->inflight_urgent >=
+		    max(READ_ONCE(max_inflight), 1U)) {
 			spin_unlock(&d->lock);
 			return false;
 		}
@@ -476,6 +488,8 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 		__set_bit(f->first + i, d->present);
 	d->nr_fetched += stored;
 	d->inflight--;
+	if (f->urgent)
+		d->inflight_urgent--;
 	d->last_progress = jiffies;
 	spin_unlock(&d->lock);
 
@@ -514,28 +528,24 @@ static bool heca_pull_has_work(struct heca_region *r)
 	if (heca_region_state(r) != HECA_STATE_RUNNING)
 		return false;
 	spin_lock(&d->lock);
-	work = (d->inflight < READ_ONCE(max_inflight) &&
-		(!kfifo_is_empty(&d->urgent) || d->nr_want)) ||
+	work = (!kfifo_is_empty(&d->urgent) &&
+		d->inflight_urgent < max(READ_ONCE(max_urgent), 1U)) ||
+	       (d->nr_want && d->inflight - d->inflight_urgent <
+		max(READ_ONCE(max_inflight), 1U)) ||
 	       (d->nr_fetched == d->nr_remote && !d->inflight);
 	spin_unlock(&d->lock);
 	return work;
 }
 
-/* Issue fetches until the window is full or nothing is left. */
+/* Issue fetches until the windows are full or nothing is left. */
 static void heca_pull_issue(struct heca_session *s)
 {
 	struct heca_region *r = s->r;
-	struct heca_dest *d = r->dest;
 	struct heca_fetch *f;
-	unsigned int inflight;
 	int err;
 
 	for (;;) {
-		spin_lock(&d->lock);
-		inflight = d->inflight;
-		spin_unlock(&d->lock);
-		if (inflight >= max(READ_ONCE(max_inflight), 1U) ||
-		    heca_region_state(r) != HECA_STATE_RUNNING)
+		if (heca_region_state(r) != HECA_STATE_RUNNING)
 			return;
 
 		f = kzalloc(sizeof(*f), GFP_KERNEL);

@@ -119,6 +119,7 @@ struct heca_urgent {
  * @nr_want:	bits in @want
  * @nr_fetched:	pages of @remote now present
  * @inflight:	fetches outstanding
+ * @inflight_urgent: of those, the ones a fault asked for
  * @last_progress: jiffies of the last completed fetch (stall detection)
  * @timeout:	how long a fault waits, in jiffies (0: the default); set
  *		by the session, read without the lock
@@ -138,6 +139,7 @@ struct heca_dest {
 	unsigned long nr_want;
 	unsigned long nr_fetched;
 	unsigned int inflight;
+	unsigned int inflight_urgent;
 	unsigned long last_progress;
 	unsigned long timeout;
 	wait_queue_head_t page_wq;

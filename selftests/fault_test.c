@@ -74,7 +74,11 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-TEST(concurrent_faults_one_fetch_each)
+FIXTURE(faults) {};
+FIXTURE_SETUP(faults) {}
+FIXTURE_TEARDOWN(faults) {}
+
+TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 {
 	char src[HECA_NAME_MAX], dst[HECA_NAME_MAX], path[64], line[512];
 	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
