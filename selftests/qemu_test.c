@@ -22,7 +22,9 @@
  *                      the test) instead of a region.  No region is created,
  *                      the char-device and resident checks are skipped.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -41,6 +41,44 @@ mount -t 9p -o "$p9,cache=none" labout /out || fatal "cannot mount labout"
 [ -r /out/lab.conf ] || fatal "no lab.conf on the results share"
 . /out/lab.conf
 
+# Host paths under /tmp, /run, /var/tmp or /dev/shm that the job needs (the
+# repository, the job; keep.list, one per line, written by lab.sh) would be
+# hidden by the tmpfs mounted there below: bind them aside now, and back at
+# the same path, read-only, once the tmpfs are in place.
+keep_aside() {
+	i=0
+	[ -r /out/keep.list ] || return 0
+	while IFS= read -r p; do
+		k=/keep/$i
+		i=$((i + 1))
+		if [ -d "/host$p" ]; then
+			mkdir -p "$k"
+		elif [ -e "/host$p" ]; then
+			mkdir -p /keep && touch "$k"
+		else
+			fatal "$p: not found in the host's /"
+		fi
+		mount -o bind "/host$p" "$k" || fatal "bind $p aside"
+	done </out/keep.list
+}
+keep_back() {
+	i=0
+	[ -r /out/keep.list ] || return 0
+	while IFS= read -r p; do
+		k=/keep/$i
+		i=$((i + 1))
+		if [ -d "$k" ]; then
+			mkdir -p "/host$p"
+		else
+			mkdir -p "$(dirname "/host$p")" && touch "/host$p"
+		fi || fatal "cannot make $p in the guest's tmpfs"
+		mount -o bind "$k" "/host$p" || fatal "bind $p back"
+		mount -o remount,bind,ro "/host$p" || fatal "make $p read-only"
+		umount "$k"
+	done </out/keep.list
+}
+keep_aside
+
 # A writable view of the host: kernel filesystems and tmpfs over the
 # read-only 9p tree.
 mount -t devtmpfs devtmpfs /host/dev || fatal "mount /host/dev"
@@ -55,6 +93,9 @@ for d in /host/tmp /host/run /host/var/tmp; do
 done
 mkdir -p /host/tmp/lab-out
 mount -o bind /out /host/tmp/lab-out || fatal "bind /tmp/lab-out"
+keep_back
+[ -d "/host$LAB_REPO" ] || fatal "repository $LAB_REPO not visible in the guest"
+[ -f "/host$LAB_JOB" ] || fatal "job $LAB_JOB not visible in the guest"
 hostname "lab-vm$LAB_VM"
 
 # Run a host program.  Through env: busybox would run its own applet of the

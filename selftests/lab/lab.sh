@@ -7,8 +7,9 @@
 # See selftests/lab/README.md.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# Physical paths (no symlinks): the guest resolves symlinks in its own tree.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
 
 usage() {
 	cat >&2 <<EOF
@@ -66,13 +67,51 @@ for v in "${jenv[@]}" "${jargs[@]}"; do
 done
 
 job=$(realpath -e "$job") || die "no such job script"
-# The guest mounts tmpfs over these, so a job (or repo) there is invisible.
-for p in "$job" "$repo"; do
+[ -f "$job" ] || die "$job is not a file"
+
+# The guest mounts tmpfs over /tmp, /run, /var/tmp and /dev/shm of its view
+# of the host (see init.sh), which would hide a repository or job there (a
+# "git clone /work/main /tmp/x" for instance).  keep.list names the host
+# paths under those that /init binds aside before mounting the tmpfs and binds
+# back, read-only, at the same path afterwards: the repository, and a job
+# outside it with its directory (for the files next to it), or only the job
+# file when that directory is a tmpfs mount point itself (a job in /tmp).
+# Keep this list of mount points in step with init.sh.
+guest_tmpfs='/tmp /run /var/tmp /dev/shm'
+hidden() { # hidden PATH: is PATH strictly under a guest tmpfs?
+	local t
+	for t in $guest_tmpfs; do
+		case "$1" in "$t"/?*) return 0 ;; esac
+	done
+	return 1
+}
+declare -a keep=()
+for p in "$repo" "$job"; do
 	case "$p/" in
-	/tmp/* | /run/* | /var/tmp/* | /dev/* | /proc/* | /sys/*)
-		die "$p is under /tmp, /run, /var/tmp, /dev, /proc or /sys, which the guest replaces" ;;
+	/tmp/lab-out/*) die "$p: /tmp/lab-out is where the guest puts the results" ;;
+	/proc/* | /sys/*) die "$p is under /proc or /sys, which the guest replaces" ;;
+	/dev/shm/*) ;;
+	/dev/*) die "$p is under /dev, which the guest replaces" ;;
 	esac
+	[[ "$p" != *$'\n'* ]] || die "no newlines in the repository or job path"
 done
+for t in $guest_tmpfs; do
+	[ "$repo" != "$t" ] || die "the repository cannot be $t itself"
+done
+if hidden "$repo"; then
+	keep+=("$repo")
+fi
+case "$job" in
+"$repo"/*) ;;
+*)
+	jdir=$(dirname "$job")
+	if hidden "$jdir"; then
+		keep+=("$jdir")
+	elif hidden "$job"; then
+		keep+=("$job")
+	fi
+	;;
+esac
 
 # Kernel: KVER, else the newest with both an image and a build tree.
 if [ -z "${KVER:-}" ]; then
@@ -211,6 +250,7 @@ start_vm() {
 		fi
 		printf 'LAB_JOB_TIMEOUT=%q\n' "$job_timeout"
 	} >"$d/lab.conf"
+	[ ${#keep[@]} = 0 ] || printf '%s\n' "${keep[@]}" >"$d/keep.list"
 	[ ${#jenv[@]} = 0 ] || printf '%s\n' "${jenv[@]}" >"$d/job.env"
 	[ ${#jargs[@]} = 0 ] || printf '%s\n' "${jargs[@]}" >"$d/job.args"
 	: >"$d/console.log"

@@ -29,7 +29,8 @@ tap_begin "$out/module.tap" 2
 loaded=0
 if [ ! -f "$ko" ]; then
 	tap fail module_load "$ko not found (make module)"
-elif insmod "$ko" >"$out/insmod.log" 2>&1; then
+elif modprobe -a ib_core rdma_cm >"$out/insmod.log" 2>&1 &&	# heca.ko's RDMA symbols
+	insmod "$ko" >>"$out/insmod.log" 2>&1; then
 	tap ok module_load
 	loaded=1
 else

@@ -28,6 +28,12 @@
 #define KVM_GUEST_CMD_GO	0	/* rewrite the next page */
 #define KVM_GUEST_CMD_VERIFY	1	/* stop writing, verify everything */
 
+/* The touch guest (touch.c): a batch of accesses listed by the VMM. */
+#define KVM_GUEST_TOUCH_LIST	0x2000	/* uint32_t entries: pfn | flag */
+#define KVM_GUEST_TOUCH_WRITE	0x80000000u
+#define KVM_GUEST_TOUCH_MAX	1024
+#define KVM_GUEST_PORT_BATCH	0xf6	/* out: entries done */
+
 struct kvm_guest_params {
 	uint32_t magic;
 	uint32_t start;		/* first byte of the pattern, page-aligned */
