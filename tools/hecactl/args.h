@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HC_ARGS_MAX_OPTS	8
+#define HC_ARGS_MAX_OPTS	16
 #define HC_ARGS_MAX_OPERANDS	8
 
 struct hc_opt {

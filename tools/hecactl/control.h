@@ -6,10 +6,15 @@
 #define HECACTL_CONTROL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <linux/heca.h>
 
 #define HC_CONTROL_DEFAULT	"/dev/heca/control"
+
+/* The kernel's page size, as sysconf() says (4096 if it cannot). */
+uint64_t hc_page_size(void);
 
 /* $HECA_CONTROL if set and not empty, else HC_CONTROL_DEFAULT. */
 const char *hc_control_path(void);
@@ -26,6 +31,36 @@ bool hc_control_absent(int err);
 
 /* ioctl(), repeated on EINTR.  Returns 0 or -1 with errno set. */
 int hc_ioctl(int fd, unsigned long req, void *arg);
+
+/*
+ * ioctl() once: EINTR is returned, for the session ioctls that block
+ * (HECA_IOC_SESSION_START, HECA_IOC_WAIT) and that a signal should end.
+ */
+int hc_ioctl_once(int fd, unsigned long req, void *arg);
+
+/* A bound on what we believe of the kernel's region count. */
+#define HC_LIST_MAX		65536
+
+/*
+ * HECA_IOC_REGION_LIST into *@out (malloc'd, may be NULL) and *@n.
+ * Returns 0 or an errno; E2BIG for more than HC_LIST_MAX regions, EAGAIN
+ * if the set of regions kept changing.
+ */
+int hc_list_regions(int fd, struct heca_region_info **out, size_t *n);
+
+/* The region @name into *@info.  Returns 0, ENOENT, or hc_list_regions()'s errno. */
+int hc_find_region(int fd, const char *name, struct heca_region_info *info);
+
+/* The node of region @name, /dev/heca/<name>: beside the control device. */
+void hc_region_node(const char *name, char *buf, size_t len);
+
+/*
+ * Open the node of the region @info with @flags, and check that it is the
+ * region's character device (st_rdev), not a file a VMM left there.
+ * Returns the fd, or -1 with the reason printed as "hecactl: <what>: ...".
+ */
+int hc_region_open(const char *what, const struct heca_region_info *info,
+		   int flags);
 
 /* HECA_IOC_VERSION into *@v.  Returns 0 or -1 with errno set. */
 int hc_query_version(int fd, struct heca_version *v);

@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "hecactl.h"
+#include "name.h"
 
 #define HC_PATH_MAX	128
 #define HC_HELP_DEPTH	4	/* "hecactl help" takes at most this many words */
@@ -104,4 +105,23 @@ bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
 		*rc = hc_usage_err(path, "%s", err);
 		return false;
 	}
+}
+
+int hc_want_operands(const char *path, const struct hc_args *a, int want,
+		     const char *what)
+{
+	if (a->noperands < want)
+		return hc_usage_err(path, "missing %s", what);
+	if (a->noperands > want)
+		return hc_usage_err(path, "unexpected argument '%s'", a->operand[want]);
+	return 0;
+}
+
+int hc_check_name_arg(const char *path, const char *name)
+{
+	char why[96];
+
+	if (hc_check_name(name, why, sizeof(why)))
+		return hc_usage_err(path, "invalid region name '%s': %s", name, why);
+	return 0;
 }

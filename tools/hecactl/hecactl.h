@@ -54,6 +54,12 @@ bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
 		       char **argv, const struct hc_opt *opts, struct hc_args *a,
 		       int *rc);
 
+/* Exactly @want operands, or a usage error naming the first problem. */
+int hc_want_operands(const char *path, const struct hc_args *a, int want,
+		     const char *what);
+/* A region name from the command line, or a usage error saying why not. */
+int hc_check_name_arg(const char *path, const char *name);
+
 /* msg.c: every message starts with "hecactl: " and is one line. */
 void hc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "hecactl: <path>: <msg>" and a hint to --help; returns HC_EXIT_USAGE. */
@@ -68,5 +74,26 @@ extern const char hc_region_help[];
 extern const char hc_version_help[];		/* version.c */
 int hc_version_run(const struct hc_cmd *self, const char *path, int argc,
 		   char **argv);
+extern const char hc_receive_help[];		/* receive.c */
+int hc_receive_run(const struct hc_cmd *self, const char *path, int argc,
+		   char **argv);
+extern const char hc_migrate_help[];		/* migrate.c */
+int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
+		   char **argv);
+extern const char hc_status_help[];		/* status.c */
+int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
+		  char **argv);
+extern const char hc_abort_help[];
+int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,
+		 char **argv);
+extern const char hc_token_help[];
+int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
+		 char **argv);
+
+/*
+ * region.c: after creating the region @name, check that its node is its
+ * character device and not a file a VMM left there.  Returns an exit code.
+ */
+int hc_check_node(const char *what, const char *name);
 
 #endif /* HECACTL_H */

@@ -9,9 +9,7 @@
 /*
  * The top-level commands.  Adding one is adding an entry here (a leaf with
  * .run, or a group with .subs).  Planned, not implemented yet:
- *   receive                                       (destination side)
- *   migrate --mode precopy|postcopy|hybrid --timeout N   (source side)
- *   status NAME [--json]
+ *   migrate --mode precopy|hybrid, and driving QEMU over QMP
  */
 static const struct hc_cmd top;
 
@@ -30,6 +28,43 @@ static const struct hc_cmd top_cmds[] = {
 		.summary = "create, list and destroy regions (guest RAM)",
 		.help = hc_region_help,
 		.subs = hc_region_cmds,
+	},
+	{
+		.name = "receive",
+		.synopsis = "NAME --listen ADDR:PORT (--token HEX | --token-file PATH) [--size SIZE]\n"
+			    "               [--transport tcp|rdma] [--timeout SEC] [--fault-timeout MS] [--no-wait]",
+		.summary = "destination: receive a VM's memory into the region NAME",
+		.help = hc_receive_help,
+		.run = hc_receive_run,
+	},
+	{
+		.name = "migrate",
+		.synopsis = "NAME --to ADDR:PORT (--token HEX | --token-file PATH) --mode postcopy\n"
+			    "               [--transport tcp|rdma] [--timeout SEC]",
+		.summary = "source: migrate the paused VM's memory in NAME to a destination",
+		.help = hc_migrate_help,
+		.run = hc_migrate_run,
+	},
+	{
+		.name = "status",
+		.synopsis = "NAME [--json]",
+		.summary = "show the session of a region: state, pages, faults, timings",
+		.help = hc_status_help,
+		.run = hc_status_run,
+	},
+	{
+		.name = "abort",
+		.synopsis = "NAME [--force]",
+		.summary = "end the session of a region",
+		.help = hc_abort_help,
+		.run = hc_abort_run,
+	},
+	{
+		.name = "token",
+		.synopsis = "",
+		.summary = "print a fresh random session token",
+		.help = hc_token_help,
+		.run = hc_token_run,
 	},
 	{
 		.name = "version",

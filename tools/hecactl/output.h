@@ -12,14 +12,35 @@
 #include <linux/heca.h>
 
 /*
- * Regions as a table "NAME SIZE RESIDENT USERS" with human-readable sizes,
- * or as a JSON array of objects { "name", "size_bytes", "resident_pages",
- * "resident_bytes", "users" }.  @page_size converts resident pages to bytes.
+ * Regions as a table "NAME SIZE RESIDENT USERS ROLE" with human-readable
+ * sizes, or as a JSON array of objects { "name", "size_bytes",
+ * "resident_pages", "resident_bytes", "users", "role" }; the role is
+ * "source" or "dest".  @page_size converts resident pages to bytes.
  * Return 0, or -1 when out of memory.
  */
 int hc_print_regions_table(FILE *f, const struct heca_region_info *r, size_t n,
 			   uint64_t page_size);
 int hc_print_regions_json(FILE *f, const struct heca_region_info *r, size_t n,
 			  uint64_t page_size);
+
+/*
+ * HECA_IOC_STATS of the region @name for people: state, role, transport,
+ * pages, traffic, faults, fault service times (min, avg, max, and p50 and
+ * p99 estimated from the histogram) and a bar chart of the histogram's
+ * non-empty buckets.
+ */
+void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
+			 uint64_t page_size);
+/*
+ * The same as one JSON object: the fields of struct heca_stats under their
+ * names, with state, role and transport as words, error_name and
+ * error_message, fault_us_avg/p50/p99 (null without measurements) and
+ * fault_hist, an array of { "lo_us", "hi_us", "count" } (hi_us null for the
+ * open last bucket).  Returns 0, or -1 when out of memory.
+ */
+int hc_print_stats_json(FILE *f, const char *name, const struct heca_stats *st,
+			uint64_t page_size);
+/* The figures of a completed session, a few lines. */
+void hc_print_figures(FILE *f, const char *name, const struct heca_stats *st);
 
 #endif /* HECACTL_OUTPUT_H */

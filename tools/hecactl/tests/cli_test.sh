@@ -73,6 +73,22 @@ run 0 "" "^Usage: hecactl region list \[--json\]" -- region list --help
 run 0 "" "^Usage: hecactl region destroy NAME" -- region destroy --help
 run 0 "" "^Usage: hecactl version" -- version --help
 run 0 "" "^  region +create, list and destroy" -- --help
+run 0 "" "^Usage: hecactl region create NAME --size SIZE \[--dest\]" -- region create --help
+run 0 "" "^      --dest +create a destination region" -- region create --help
+run 0 "" "^  receive +destination: " -- --help
+run 0 "" "^  migrate +source: " -- --help
+run 0 "" "^  status +show the session" -- --help
+run 0 "" "^  abort +end the session" -- --help
+run 0 "" "^  token +print a fresh random session token" -- --help
+run 0 "" "^Usage: hecactl receive NAME --listen ADDR:PORT \(--token HEX \| --token-file PATH\)" -- receive --help
+run 0 "" "^      --no-wait " -- receive --help
+run 0 "" "^Usage: hecactl receive" -- help receive
+run 0 "" "^Usage: hecactl migrate NAME --to ADDR:PORT \(--token HEX \| --token-file PATH\) --mode postcopy" -- migrate --help
+run 0 "" "^The VM must already be paused" -- migrate --help
+run 0 "" "^Usage: hecactl migrate" -- migrate src --mode precopy --help
+run 0 "" "^Usage: hecactl status NAME \[--json\]" -- status --help
+run 0 "" "^Usage: hecactl abort NAME \[--force\]" -- abort --help
+run 0 "" "^Usage: hecactl token" -- token --help
 
 # usage errors: exit 2, nothing tried (the device is never opened)
 run 2 "^hecactl: missing command" "" --
@@ -114,6 +130,81 @@ run 2 "^hecactl: region destroy: unexpected argument 'b'" "" -- region destroy a
 run 2 "^hecactl: region destroy: invalid region name 'control'" "" -- region destroy control
 run 2 "^hecactl: version: unexpected argument 'x'" "" -- version x
 
+# sessions: usage errors
+tok=00112233445566778899aabbccddeeff
+run 2 "^hecactl: receive: missing NAME" "" -- receive --listen 0.0.0.0:7000 --token $tok
+run 2 "^hecactl: receive: unexpected argument 'b'" "" -- receive a b --listen 0.0.0.0:7000 --token $tok
+run 2 "^hecactl: receive: invalid region name 'control'" "" -- receive control --listen 0.0.0.0:7000 --token $tok
+run 2 "^hecactl: receive: missing --listen ADDR:PORT" "" -- receive vm1 --token $tok
+run 2 "^hecactl: receive: missing --token HEX or --token-file PATH" "" -- receive vm1 --listen 0.0.0.0:7000
+run 2 "^hecactl: receive: give either --token or --token-file, not both" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --token-file /dev/null
+run 2 "^hecactl: receive: invalid token: 31 hex digits, not 32" "" -- receive vm1 --listen 0.0.0.0:7000 --token ${tok%f}
+run 2 "^hecactl: receive: invalid token: all zero" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token 00000000000000000000000000000000
+run 2 "^hecactl: receive: invalid token: 'z' is not a hex digit" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token z0112233445566778899aabbccddeeff
+run 2 "^hecactl: receive: invalid address '7000': missing ':PORT'" "" -- receive vm1 --listen 7000 --token $tok
+run 2 "^hecactl: receive: invalid address '::1:7000': an IPv6 address goes in brackets" "" -- \
+	receive vm1 --listen ::1:7000 --token $tok
+run 2 "^hecactl: receive: invalid address 'localhost:7000': 'localhost' is not an IPv4 address \(host names are not looked up\)" "" -- \
+	receive vm1 --listen localhost:7000 --token $tok
+run 2 "^hecactl: receive: invalid address '0.0.0.0:0': the port must be a number from 1 to 65535" "" -- \
+	receive vm1 --listen 0.0.0.0:0 --token $tok
+run 2 "^hecactl: receive: invalid size '1000': 1000 bytes is not a multiple of the page size" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --size 1000
+run 2 "^hecactl: receive: unknown transport 'udp' \(tcp or rdma\)" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --transport udp
+run 2 "^hecactl: receive: invalid --timeout '0': expected a whole number from 1 to 3600 \(seconds\)" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --timeout 0
+run 2 "^hecactl: receive: invalid --timeout '3601'" "" -- receive vm1 --listen 0.0.0.0:7000 --token $tok --timeout 3601
+run 2 "^hecactl: receive: invalid --timeout '10s'" "" -- receive vm1 --listen 0.0.0.0:7000 --token $tok --timeout 10s
+run 2 "^hecactl: receive: invalid --fault-timeout '3600001': expected a whole number from 1 to 3600000 \(milliseconds\)" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --fault-timeout 3600001
+run 2 "^hecactl: receive: option '--no-wait' takes no value" "" -- \
+	receive vm1 --listen 0.0.0.0:7000 --token $tok --no-wait=1
+run 2 "^hecactl: migrate: missing --mode MODE \(postcopy; precopy and hybrid are not implemented yet\)" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok
+run 2 "^hecactl: migrate: --mode precopy is not implemented yet: only postcopy is" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode precopy
+run 2 "^hecactl: migrate: --mode hybrid is not implemented yet: only postcopy is" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode hybrid
+run 2 "^hecactl: migrate: unknown mode 'fast' \(precopy, postcopy or hybrid\)" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode fast
+run 2 "^hecactl: migrate: missing --to ADDR:PORT" "" -- migrate vm1 --token $tok --mode postcopy
+run 2 "^hecactl: migrate: invalid address '0.0.0.0:7000': 0.0.0.0 is not an address to connect to" "" -- \
+	migrate vm1 --to 0.0.0.0:7000 --token $tok --mode postcopy
+run 2 "^hecactl: migrate: invalid address '\[::\]:7000': \[::\] is not an address to connect to" "" -- \
+	migrate vm1 --to "[::]:7000" --token $tok --mode postcopy
+run 2 "^hecactl: migrate: missing NAME" "" -- migrate --to 192.0.2.2:7000 --token $tok --mode postcopy
+run 2 "^hecactl: migrate: unknown option '--listen'" "" -- \
+	migrate vm1 --listen 192.0.2.2:7000 --token $tok --mode postcopy
+printf '%s\n' "$tok" >"$tmp/token"
+printf 'not a token\n' >"$tmp/badtoken"
+: >"$tmp/emptytoken"
+run 2 "^hecactl: migrate: invalid token file $tmp/badtoken: 'n' is not a hex digit" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token-file "$tmp/badtoken" --mode postcopy
+run 2 "^hecactl: migrate: invalid token file $tmp/emptytoken: the file is empty" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token-file "$tmp/emptytoken" --mode postcopy
+run 1 "^hecactl: migrate: cannot read the token file $tmp/nonexistent: No such file or directory$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token-file "$tmp/nonexistent" --mode postcopy
+run 2 "^hecactl: status: missing NAME" "" -- status
+run 2 "^hecactl: status: unexpected argument 'b'" "" -- status a b
+run 2 "^hecactl: status: option '--json' takes no value" "" -- status vm1 --json=1
+run 2 "^hecactl: abort: missing NAME" "" -- abort
+run 2 "^hecactl: abort: invalid region name '.x'" "" -- abort .x
+run 2 "^hecactl: token: unexpected argument 'x'" "" -- token x
+
+# tokens: 32 hex digits, fresh every time
+run 0 "" "^[0-9a-f]{32}$" -- token
+t1=$("$HECACTL" token)
+t2=$("$HECACTL" token)
+if [ "$t1" != "$t2" ] && [ "${#t1}" -eq 32 ]; then
+	passed=$((passed + 1))
+else
+	fail "hecactl token: '$t1' and '$t2'"
+fi
+
 # the module is not loaded: exit 1 with the reason; version still works
 run 1 "$missing" "" -- region list
 run 1 "$missing" "" -- region list --json
@@ -121,6 +212,10 @@ run 1 "$missing" "" -- region create vm1 --size 64M
 run 1 "$missing" "" -- region create vm1 --size 1GiB
 run 2 "invalid region name '-vm': a name must not start with '-'" "" -- region create --size 64M -- -vm
 run 1 "$missing" "" -- region destroy vm1
+run 1 "$missing" "" -- receive vm1 --listen 0.0.0.0:7000 --token-file "$tmp/token" --size 64M
+run 1 "$missing" "" -- migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy
+run 1 "$missing" "" -- status vm1
+run 1 "$missing" "" -- abort vm1
 run 0 "" "^hecactl [0-9.]+ \(ABI [0-9]+\)
 heca.ko: not loaded" -- version
 run 0 "" "^heca.ko: not loaded \($tmp/no/such/control: No such file or directory\)$" -- --version
@@ -165,6 +260,8 @@ if [ -n "$FAKE" ]; then
 
 	run 0 "" "" -- region create vm1 --size 64M
 	log_is "CREATE vm1 $mib64"
+	run 0 "" "" -- region create vm1 --size 64M --dest
+	log_is "CREATE vm1 $mib64 dest"
 	run 0 "" "" -- region create --size=1GiB vm-2.x_y
 	log_is "CREATE vm-2.x_y 1073741824"
 	run 0 "" "" -- region create -s 1T -- dash
@@ -187,7 +284,7 @@ if [ -n "$FAKE" ]; then
 CREATE vm2 $mib64
 CREATE vm3 $mib64"
 
-	export FAKE_HECA_REGIONS="vm1:$mib64:0:0,vm2:2147483648:1536:2"
+	export FAKE_HECA_REGIONS="vm1:$mib64:0:0,vm2:2147483648:1536:2:dest"
 	run 1 "^hecactl: region create vm1: a region with that name already exists \(EEXIST\)$" "" -- \
 		region create vm1 --size 64M
 	run 1 "^hecactl: region destroy vm3: no region with that name \(ENOENT\): see 'hecactl region list'$" "" -- \
@@ -197,16 +294,17 @@ CREATE vm3 $mib64"
 	rm -f "$tmp/log"
 
 	# list: the count-in/count-out protocol and both outputs
-	run 0 "" "^NAME +SIZE +RESIDENT +USERS$" -- region list
+	run 0 "" "^NAME +SIZE +RESIDENT +USERS +ROLE$" -- region list
 	log_is "LIST count=0
 LIST count=2"
-	run 0 "" "^vm1 +64MiB +0B +0$" -- region list
-	run 0 "" "^vm2 +2GiB +6MiB +2$" -- region list
+	run 0 "" "^vm1 +64MiB +0B +0  source$" -- region list
+	run 0 "" "^vm2 +2GiB +6MiB +2  dest$" -- region list
 	run 0 "" '"name": "vm2"' -- region list --json
 	run 0 "" '"size_bytes": 2147483648,' -- region list --json
 	run 0 "" '"resident_pages": 1536,' -- region list --json
 	run 0 "" '"resident_bytes": 6291456,' -- region list --json
-	run 0 "" '"users": 2' -- region list --json
+	run 0 "" '"users": 2,' -- region list --json
+	run 0 "" '"role": "dest"' -- region list --json
 	rm -f "$tmp/log"
 	if command -v python3 >/dev/null; then
 		"$HECACTL" region list --json | python3 -c '
@@ -214,18 +312,19 @@ import json, sys
 r = json.load(sys.stdin)
 assert [x["name"] for x in r] == ["vm1", "vm2"], r
 assert r[0] == {"name": "vm1", "size_bytes": 67108864, "resident_pages": 0,
-		"resident_bytes": 0, "users": 0}, r[0]
+		"resident_bytes": 0, "users": 0, "role": "source"}, r[0]
+assert r[1]["role"] == "dest", r[1]
 ' && passed=$((passed + 1)) || fail "region list --json is not the expected JSON"
 		FAKE_HECA_REGIONS= "$HECACTL" region list --json |
 			python3 -c 'import json, sys; assert json.load(sys.stdin) == []' &&
 			passed=$((passed + 1)) || fail "region list --json: no regions is not []"
 		rm -f "$tmp/log"
 	fi
-	FAKE_HECA_GROW=3 run 0 "" "^new4 +4KiB +0B +0$" -- region list
+	FAKE_HECA_GROW=3 run 0 "" "^new4 +4KiB +0B +0  source$" -- region list
 	log_is "LIST count=0
 LIST count=2
 LIST count=5"
-	FAKE_HECA_REGIONS= run 0 "" "^NAME +SIZE +RESIDENT +USERS$" -- region list
+	FAKE_HECA_REGIONS= run 0 "" "^NAME +SIZE +RESIDENT +USERS +ROLE$" -- region list
 	FAKE_HECA_REGIONS= run 0 "" "^\]$" -- region list --json
 	rm -f "$tmp/log"
 
@@ -241,6 +340,286 @@ LIST count=5"
 	FAKE_HECA_ERRNO=22 run 1 "^hecactl: region list: the module refused the request as malformed \(EINVAL\)" "" -- region list
 	FAKE_HECA_ERRNO=25 run 1 "^hecactl: region destroy vm1: the device does not know this request \(ENOTTY\)" "" -- region destroy vm1
 	FAKE_HECA_ERRNO=5 run 1 "^hecactl: region destroy vm1: Input/output error \(EIO\)$" "" -- region destroy vm1
+
+	# ---- sessions --------------------------------------------------------
+	# Region nodes are symlinks to /dev/null beside the control device (the
+	# stand-in reports /dev/null's numbers for every region); "plain" is a
+	# file a VMM left where a node belongs.
+	mkdir "$tmp/sdev"
+	for n in control vm1 src; do ln -s /dev/null "$tmp/sdev/$n"; done
+	: >"$tmp/sdev/plain"
+	export HECA_CONTROL=$tmp/sdev/control
+	rm -f "$tmp/log"
+	defaults="timeout 30000 fault 0 token $tok"
+
+	# last_has out|err PATTERN: a line of the last run's stdout (stderr) matches
+	last_has() {
+		if grep -Eq -- "$2" "$tmp/$1"; then
+			passed=$((passed + 1))
+		else
+			fail "no line of std$1 matches /$2/"
+		fi
+	}
+
+	# receive: a missing region is created as a destination with --size
+	FAKE_HECA_REGIONS= run 0 "" "^vm1: created the destination region \(64MiB\)$" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok --size 64M
+	log_is "LIST count=0
+CREATE vm1 $mib64 dest
+LIST count=0
+LIST count=1
+START vm1 dest tcp 0.0.0.0 port 7000 scope 0 $defaults"
+
+	export FAKE_HECA_REGIONS="vm1:$mib64:0:1:dest,src:$mib64:1000:1,plain:4096:0:0:dest"
+	# receive: listen, connected, switchover, complete, figures; no progress
+	# line (stderr is not a terminal)
+	run 0 "" "^vm1: the source connected; waiting for the switchover$" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	last_has out "^vm1: waiting for the source on 0\.0\.0\.0:7000 \(tcp, up to 30 s\)$"
+	last_has out "^vm1: switchover: 8192 pages to fetch; the VM may run here now$"
+	last_has out "^vm1: complete in 0\.50 s: 8192 pages received \(32\.0MiB on the wire, [0-9.]+ MB/s\) in 1024 requests$"
+	last_has out "^  1024 on demand, 7168 prefetched, 3 zero pages made here$"
+	last_has out "^  faults: 1025 asked for a page, 1024 nowait answers, 1 async waits; service min 80 us, avg 470 us, p50 ~192 us, p99 ~1\.5 ms, max 1\.5 ms$"
+	log_is "LIST count=0
+LIST count=3
+START vm1 dest tcp 0.0.0.0 port 7000 scope 0 $defaults"
+	# the options reach the module
+	run 0 "" "^vm1: not waiting: 'hecactl status vm1' shows the session$" -- \
+		receive vm1 --listen "[2001:db8::2]:7001" --token-file "$tmp/token" --timeout 5 \
+		--fault-timeout 2500 --no-wait
+	last_has out "^vm1: waiting for the source on \[2001:db8::2\]:7001 \(tcp, up to 5 s\)$"
+	log_is "LIST count=0
+LIST count=3
+START vm1 dest tcp 2001:db8::2 port 7001 scope 0 timeout 5000 fault 2500 token $tok"
+	run 0 "" "*" -- receive vm1 --listen "[fe80::1%7]:7000" --token $tok --size 64MiB --no-wait
+	log_is "LIST count=0
+LIST count=3
+START vm1 dest tcp fe80::1 port 7000 scope 7 $defaults"
+
+	FAKE_HECA_RDMA=1 run 0 "" "^vm1: waiting for the source on 192\.0\.2\.2:7000 \(rdma, up to 30 s\)$" -- \
+		receive vm1 --listen 192.0.2.2:7000 --token $tok --transport rdma --no-wait
+	log_is "LIST count=0
+LIST count=3
+START vm1 dest rdma 192.0.2.2 port 7000 scope 0 $defaults"
+
+	# receive: the region must be a destination, of --size, unused
+	run 1 "^hecactl: receive src: src is a source region, not a destination: is this the destination host\?" "" -- \
+		receive src --listen 0.0.0.0:7000 --token $tok
+	run 1 "^hecactl: receive vm1: vm1 exists with 64MiB, not the 1GiB of --size$" "" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok --size 1G
+	run 1 "^hecactl: receive vm9: no region named vm9: pass --size SIZE to create it, or create it with 'hecactl region create vm9 --size SIZE --dest'$" "" -- \
+		receive vm9 --listen 0.0.0.0:7000 --token $tok
+	run 1 "^hecactl: receive plain: $tmp/sdev/plain is not the region's device \(a file left by a VMM" "" -- \
+		receive plain --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_STATE=complete run 1 "^hecactl: receive vm1: vm1 already received a migration \(its session is complete\): a destination region takes one; destroy it and create it again$" "" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_STATE=running run 1 "^hecactl: receive vm1: a session is already running on vm1 \(EBUSY\): see 'hecactl status vm1'; 'hecactl abort vm1' ends it$" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	rm -f "$tmp/log"
+	# receive: what the module's errors mean
+	FAKE_HECA_START_ERRNO=110 run 1 "^hecactl: receive vm1: no source connected within 5 s \(ETIMEDOUT\): start 'hecactl migrate' on the source in time, with the same token; a source with another token or region size is refused and logged in the kernel log \(dmesg\)$" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok --timeout 5
+	FAKE_HECA_START_ERRNO=98 run 1 "^hecactl: receive vm1: 0\.0\.0\.0:7000 is already in use \(EADDRINUSE\)" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_START_ERRNO=99 run 1 "^hecactl: receive vm1: 192\.0\.2\.9:7000 is not an address of this host \(EADDRNOTAVAIL\)" "*" -- \
+		receive vm1 --listen 192.0.2.9:7000 --token $tok
+	run 1 "^hecactl: receive vm1: transport not available \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(yet\): use --transport tcp$" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok --transport rdma
+	FAKE_HECA_START_ERRNO=22 run 1 "^hecactl: receive vm1: the module refused an argument \(EINVAL\): a bad argument is likely" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_START_ERRNO=22 FAKE_HECA_ABI=2 run 1 "^hecactl: receive vm1: heca.ko speaks ABI 2 but hecactl speaks ABI 1 \(EINVAL\)" "*" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_FAIL=110 run 1 "^hecactl: receive vm1: the session failed: Connection timed out \(ETIMEDOUT\): a page did not come within the fault timeout, or the source stopped answering; see the kernel log \(dmesg\)$" \
+		"^vm1: switchover: 8192 pages to fetch" -- receive vm1 --listen 0.0.0.0:7000 --token $tok
+	FAKE_HECA_ERRNO=1 run 1 "^hecactl: receive vm1: permission denied \(EPERM\): heca needs CAP_SYS_ADMIN" "" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok
+	rm -f "$tmp/log"
+
+	# migrate: connect, switch over, wait, figures
+	run 0 "" "^src: switched over: resume the VM at the destination now$" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	last_has out "^src: connecting to 192\.0\.2\.2:7000 \(tcp\)$"
+	last_has out "^src: connected to 192\.0\.2\.2:7000 \(tcp\)$"
+	last_has out "^src: complete in 0\.50 s: 1000 pages sent \(3\.9MiB on the wire, [0-9.]+ MB/s\) in 125 requests$"
+	log_is "LIST count=0
+LIST count=3
+START src source tcp 192.0.2.2 port 7000 scope 0 $defaults
+SWITCHOVER src"
+	# nobody listens yet: try again
+	FAKE_HECA_REFUSE=2 run 0 "" "^src: nobody listens at \[::1\]:7000 yet; trying again for up to 30 s$" -- \
+		migrate src --to "[::1]:7000" --token-file "$tmp/token" --mode postcopy
+	if [ "$(grep -c "^START src source tcp ::1 port 7000 scope 0 timeout [0-9]* fault 0 token $tok$" "$tmp/log")" -eq 3 ] &&
+	   grep -q "^SWITCHOVER src$" "$tmp/log"; then
+		passed=$((passed + 1))
+	else
+		fail "migrate: three connection attempts, then the switchover: $(cat "$tmp/log")"
+	fi
+	rm -f "$tmp/log"
+	FAKE_HECA_REFUSE=1000 run 1 "^hecactl: migrate src: nobody listens at 192\.0\.2\.2:7000 \(ECONNREFUSED\): start 'hecactl receive' on the destination first \(migrate retries until --timeout\)$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --timeout 1
+	FAKE_HECA_START_ERRNO=13 run 1 "^hecactl: migrate src: the destination refused our token \(EACCES\): give both hosts the same --token or --token-file$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_START_ERRNO=22 run 1 "^hecactl: migrate src: the destination or the module refused the request as invalid \(EINVAL\): most likely the destination region is not 64MiB like src here" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_START_ERRNO=110 run 1 "^hecactl: migrate src: no answer from 192\.0\.2\.2:7000 within 7 s \(ETIMEDOUT\)" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --timeout 7
+	FAKE_HECA_START_ERRNO=104 run 1 "^hecactl: migrate src: the destination closed the connection during the handshake \(ECONNRESET\)" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_START_ERRNO=113 run 1 "^hecactl: migrate src: no route to 192\.0\.2\.2:7000 \(EHOSTUNREACH\)$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	run 1 "^hecactl: migrate src: transport not available, or the destination speaks another protocol version \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(yet\): use --transport tcp$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
+	FAKE_HECA_RDMA=1 FAKE_HECA_START_ERRNO=19 run 1 "^hecactl: migrate src: no RDMA device reaches 192\.0\.2\.2:7000 \(ENODEV\): is an RDMA device \(or rdma_rxe\) set up for that address\? else use --transport tcp$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
+	FAKE_HECA_START_ERRNO=19 run 1 "^hecactl: migrate src: the region was destroyed meanwhile \(ENODEV\)$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_STATE=connected run 1 "^hecactl: migrate src: a session is already running on src \(EBUSY\)" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_SWITCH_ERRNO=110 run 1 "^hecactl: migrate src: the destination did not take the list of pages in time \(ETIMEDOUT\): unless the destination's session got to running \('hecactl status src' there\), resume the VM here" \
+		"^src: connected to" -- migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	FAKE_HECA_FAIL=104 run 1 "^hecactl: migrate src: the session failed: Connection reset by peer \(ECONNRESET\): the connection to the peer was lost" \
+		"^src: switched over" -- migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
+	run 1 "^hecactl: migrate vm1: vm1 is a destination region: migrate runs on the source host" "" -- \
+		migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy
+	run 1 "^hecactl: migrate vm9: no region named vm9: see 'hecactl region list'$" "" -- \
+		migrate vm9 --to 192.0.2.2:7000 --token $tok --mode postcopy
+	rm -f "$tmp/log"
+
+	# status: text
+	FAKE_HECA_STATE=complete run 0 "" "^vm1: complete \(dest, tcp\)$" -- status vm1
+	last_has out "^  pages: +16384 total \(64MiB\), 8192 at the source, 8192 present \(100\.0%\), 3 zero made here$"
+	last_has out "^ +1024 on demand, 7168 prefetched$"
+	last_has out "^  traffic: +32\.0MiB received, 40\.1KiB sent, 1024 requests, 0\.50 s since the switchover$"
+	last_has out "^  faults: +1025 asked for a page, 1024 nowait answers, 1 async waits$"
+	last_has out "^  service: +1024 measured: min 80 us, avg 470 us, p50 ~192 us, p99 ~1\.5 ms, max 1\.5 ms$"
+	last_has out "^ +64-128 us  #{15} {17}256$"
+	last_has out "^ +128-256 us  #{30}  512$"
+	last_has out "^ +1024-2048 us  #{15} {17}256$"
+	if [ "$(grep -c ' us  #' "$tmp/out")" -eq 3 ]; then passed=$((passed + 1)); else fail "status: the histogram shows only its 3 non-empty buckets"; fi
+	FAKE_HECA_STATE=failed:110 run 0 "" "^vm1: failed \(dest, tcp\): Connection timed out \(ETIMEDOUT\)$" -- status vm1
+	FAKE_HECA_STATE=connected run 0 "" "^  traffic: .*, no switchover yet$" -- status vm1
+	FAKE_HECA_STATE=running run 0 "" "^src: running \(source, tcp\)$" -- status src
+	last_has out "^  pages: +16384 total \(64MiB\), 1000 at the source, 500 sent$"
+	run 0 "" "^src: no session \(source\)$" -- status src
+	run 1 "^hecactl: status vm9: no region named vm9" "" -- status vm9
+	rm -f "$tmp/log"
+	# status: JSON
+	if command -v python3 >/dev/null; then
+		FAKE_HECA_STATE=complete "$HECACTL" status vm1 --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["name"] == "vm1" and s["state"] == "complete" and s["role"] == "dest", s
+assert s["transport"] == "tcp" and s["error"] == 0 and s["error_name"] is None, s
+assert s["pages_total"] == 16384 and s["pages_remote"] == 8192, s
+assert s["pages_present"] == 8192 and s["pages_on_demand"] == 1024, s
+assert s["pages_prefetched"] == 7168 and s["pages_zero"] == 3, s
+assert s["faults"] == 1025 and s["faults_nowait"] == 1024 and s["faults_async"] == 1, s
+assert s["fault_count"] == 1024 and s["fault_ns_min"] == 80000, s
+assert s["fault_ns_max"] == 1500000 and s["fault_ns_sum"] == 481280000, s
+assert (s["fault_us_avg"], s["fault_us_p50"], s["fault_us_p99"]) == (470, 192, 1500), s
+assert s["elapsed_ns"] == 500000000 and s["requests"] == 1024, s
+h = s["fault_hist"]
+assert len(h) == 24, len(h)
+assert h[0] == {"lo_us": 0, "hi_us": 2, "count": 0}, h[0]
+assert h[7] == {"lo_us": 128, "hi_us": 256, "count": 512}, h[7]
+assert h[23] == {"lo_us": 8388608, "hi_us": None, "count": 0}, h[23]
+assert sum(b["count"] for b in h) == s["fault_count"]
+' && passed=$((passed + 1)) || fail "status --json of a complete session"
+		FAKE_HECA_STATE=failed:110 "$HECACTL" status vm1 --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["state"] == "failed" and s["error"] == 110, s
+assert s["error_name"] == "ETIMEDOUT" and s["error_message"] == "Connection timed out", s
+' && passed=$((passed + 1)) || fail "status --json of a failed session"
+		"$HECACTL" status src --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["state"] == "none" and s["role"] == "source" and s["transport"] is None, s
+assert s["fault_us_avg"] is None and s["fault_us_p50"] is None and s["fault_us_p99"] is None, s
+' && passed=$((passed + 1)) || fail "status --json without a session"
+		rm -f "$tmp/log"
+	fi
+
+	# abort
+	run 1 "^hecactl: abort vm1: no session on vm1 \(ENOTCONN\): see 'hecactl status vm1'$" "" -- abort vm1
+	log_is "LIST count=0
+LIST count=3
+ABORT vm1"
+	FAKE_HECA_STATE=connected run 0 "" "" -- abort vm1
+	log_is "LIST count=0
+LIST count=3
+ABORT vm1"
+	FAKE_HECA_STATE=running run 1 "^hecactl: abort vm1: the session is running: pages the destination does not have yet would be lost \(its VM gets a machine check on each\); pass --force to abort anyway$" "" -- \
+		abort vm1
+	log_is "LIST count=0
+LIST count=3"
+	FAKE_HECA_STATE=running run 0 "" "" -- abort vm1 --force
+	log_is "LIST count=0
+LIST count=3
+ABORT vm1"
+
+	# a signal ends the wait, not the session; or the listening, before it starts
+	# wait_for_line FILE PATTERN: up to 10 s
+	wait_for_line() {
+		for _ in $(seq 100); do
+			grep -q -- "$2" "$1" 2>/dev/null && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	FAKE_HECA_STEPS=100000 FAKE_HECA_SLEEP=100 "$HECACTL" receive vm1 --listen 0.0.0.0:7000 \
+		--token $tok >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	wait_for_line "$tmp/out" "switchover:"
+	sleep 0.3
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^hecactl: receive vm1: interrupted; the session goes on in the kernel: 'hecactl status vm1' shows it, 'hecactl abort vm1' ends it$" "$tmp/err"; then
+		passed=$((passed + 1))
+	else
+		fail "receive, interrupted while waiting: exit $rc"
+	fi
+	FAKE_HECA_SLEEP=20000 "$HECACTL" receive vm1 --listen 0.0.0.0:7000 --token $tok >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	wait_for_line "$tmp/out" "waiting for the source"
+	sleep 0.3
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^hecactl: receive vm1: interrupted before the source connected (EINTR): no session was started$" "$tmp/err"; then
+		passed=$((passed + 1))
+	else
+		fail "receive, interrupted while listening: exit $rc"
+	fi
+	FAKE_HECA_REFUSE=100000 "$HECACTL" migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy \
+		>"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	wait_for_line "$tmp/out" "trying again"
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^hecactl: migrate src: interrupted before the session started (EINTR): nothing was started$" "$tmp/err" &&
+	   ! grep -q SWITCHOVER "$tmp/log"; then
+		passed=$((passed + 1))
+	else
+		fail "migrate, interrupted while connecting: exit $rc"
+	fi
+	rm -f "$tmp/log"
+
+	# the progress line, on a terminal
+	if command -v script >/dev/null; then
+		FAKE_HECA_STEPS=3 script -qec "'$HECACTL' receive vm1 --listen 0.0.0.0:7000 --token $tok" \
+			/dev/null >"$tmp/tty" 2>&1 </dev/null
+		if grep -q "vm1:  33\.3% present (2730/8192 pages), 341 on demand, 2389 prefetched, [0-9.]* MB/s, 0\.25 s" "$tmp/tty" &&
+		   grep -q "vm1: complete in 0\.75 s" "$tmp/tty"; then
+			passed=$((passed + 1))
+		else
+			fail "receive on a terminal shows no progress line: $(tr '\r' '|' <"$tmp/tty" | head -c 600)"
+		fi
+		rm -f "$tmp/log"
+	fi
+	export HECA_CONTROL=/dev/null
 
 	# version
 	run 0 "" "^heca.ko: ABI 1, at most 64 regions of at most 1TiB, page size 4KiB$" -- version

@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of hecactl's pure parts: size parsing and checking, size
- * formatting, region names, option parsing.  Runs on the build host:
+ * formatting, region names, option parsing, session endpoints, tokens, and
+ * the statistics helpers (histogram percentiles).  Runs on the build host:
  * "make -C tools/hecactl test".  Ends with "N passed, N failed"; exits 1
  * if anything failed.
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/heca.h>
 
+#include "addr.h"
 #include "args.h"
 #include "name.h"
 #include "size.h"
+#include "stats.h"
+#include "token.h"
 
 static int passed, failed;
 
@@ -320,6 +331,315 @@ static void test_args(void)
 	CHECK(r == HC_ARGS_ERROR && strstr(err, "too many arguments at '9'"), "too many: %s", err);
 }
 
+/* ---- endpoints ---------------------------------------------------------- */
+
+static void addr_ok(const char *s, bool listen, int family, const char *ip,
+		    unsigned int port, unsigned int scope)
+{
+	struct heca_addr a, want;
+	char why[128] = "";
+	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+
+	memset(&want, 0, sizeof(want));
+	inet_pton(family, ip, want.addr);
+	CHECK(rc == 0 && a.family == family && a.port == port && a.scope_id == scope &&
+	      !memcmp(a.addr, want.addr, sizeof(a.addr)),
+	      "parse_addr(\"%s\") = %d (%s), family %u port %u scope %u",
+	      s, rc, why, a.family, a.port, a.scope_id);
+}
+
+static void addr_bad(const char *s, bool listen, const char *why_part)
+{
+	struct heca_addr a;
+	char why[128] = "";
+	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+
+	CHECK(rc == -1 && strstr(why, why_part),
+	      "parse_addr(\"%s\") = %d (%s); want an error with \"%s\"",
+	      s ? s : "(null)", rc, why, why_part);
+}
+
+static void test_addr(void)
+{
+	unsigned int lo = if_nametoindex("lo");
+
+	addr_ok("192.0.2.2:7000", false, AF_INET, "192.0.2.2", 7000, 0);
+	addr_ok("127.0.0.1:1", false, AF_INET, "127.0.0.1", 1, 0);
+	addr_ok("10.1.2.3:65535", false, AF_INET, "10.1.2.3", 65535, 0);
+	addr_ok("0.0.0.0:7000", true, AF_INET, "0.0.0.0", 7000, 0);
+	addr_ok("[::1]:7000", false, AF_INET6, "::1", 7000, 0);
+	addr_ok("[2001:db8::2]:7000", false, AF_INET6, "2001:db8::2", 7000, 0);
+	addr_ok("[::]:7000", true, AF_INET6, "::", 7000, 0);
+	addr_ok("[::ffff:192.0.2.2]:7000", false, AF_INET6, "::ffff:192.0.2.2", 7000, 0);
+	addr_ok("[fe80::1%3]:7000", false, AF_INET6, "fe80::1", 7000, 3);
+	if (lo)
+		addr_ok("[fe80::1%lo]:7000", false, AF_INET6, "fe80::1", 7000, lo);
+
+	addr_bad(NULL, false, "empty");
+	addr_bad("", false, "empty");
+	addr_bad("192.0.2.2", false, "missing ':PORT'");
+	addr_bad("192.0.2.2:", false, "missing port");
+	addr_bad("192.0.2.2:0", false, "1 to 65535");
+	addr_bad("192.0.2.2:65536", false, "1 to 65535");
+	addr_bad("192.0.2.2:-1", false, "1 to 65535");
+	addr_bad("192.0.2.2:+80", false, "1 to 65535");
+	addr_bad("192.0.2.2:80x", false, "1 to 65535");
+	addr_bad("192.0.2.2: 80", false, "1 to 65535");
+	addr_bad(":7000", true, "missing address");
+	addr_bad("192.0.2:7000", false, "not an IPv4 address");
+	addr_bad("192.0.2.256:7000", false, "not an IPv4 address");
+	addr_bad("host.example:7000", false, "host names are not looked up");
+	addr_bad("0.0.0.0:7000", false, "not an address to connect to");
+	addr_bad("::1:7000", false, "in brackets");
+	addr_bad("::1", false, "in brackets");
+	addr_bad("[::1:7000", false, "missing ']'");
+	addr_bad("[::1]", false, "missing ':PORT'");
+	addr_bad("[::1]7000", false, "expected ':PORT'");
+	addr_bad("[]:7000", false, "empty IPv6");
+	addr_bad("[192.0.2.2]:7000", false, "not an IPv6 address");
+	addr_bad("[::g]:7000", false, "not an IPv6 address");
+	addr_bad("[::]:7000", false, "not an address to connect to");
+	addr_bad("[fe80::1%]:7000", false, "empty scope");
+	addr_bad("[fe80::1%0]:7000", false, "scope");
+	addr_bad("[fe80::1%no-such-if0]:7000", false, "no network interface 'no-such-if0'");
+}
+
+/* ---- tokens ------------------------------------------------------------- */
+
+static void token_bad(const char *s, const char *why_part)
+{
+	uint8_t t[HECA_TOKEN_BYTES];
+	char why[128] = "";
+	int rc = hc_parse_token(s, t, why, sizeof(why));
+
+	CHECK(rc == -1 && strstr(why, why_part),
+	      "parse_token(\"%s\") = %d (%s); want an error with \"%s\"", s, rc, why,
+	      why_part);
+}
+
+/* Write @text to a temporary file; returns its path (static). */
+static const char *token_file(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/hecactl-unit-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		perror("token file");
+		exit(2);
+	}
+	close(fd);
+	return path;
+}
+
+static void token_file_is(const char *text, int want_rc, const char *why_part)
+{
+	static const uint8_t want[HECA_TOKEN_BYTES] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+	};
+	const char *path = token_file(text);
+	uint8_t t[HECA_TOKEN_BYTES];
+	char why[128] = "";
+	int rc = hc_read_token_file(path, t, why, sizeof(why));
+
+	if (!want_rc)
+		CHECK(rc == 0 && !memcmp(t, want, sizeof(t)),
+		      "token file \"%s\": %d (%s)", text, rc, why);
+	else
+		CHECK(rc == want_rc && strstr(why, why_part),
+		      "token file \"%s\": %d (%s); want %d with \"%s\"", text, rc,
+		      why, want_rc, why_part);
+	unlink(path);
+}
+
+static void test_tokens(void)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff";
+	uint8_t t[HECA_TOKEN_BYTES], u[HECA_TOKEN_BYTES];
+	char why[128] = "", buf[HC_TOKEN_HEX + 1];
+	char big[400];
+
+	CHECK(hc_parse_token(hex, t, why, sizeof(why)) == 0 && t[0] == 0x00 &&
+	      t[1] == 0x11 && t[15] == 0xff, "parse_token: %s", why);
+	hc_format_token(t, buf);
+	CHECK(!strcmp(buf, hex), "format_token: %s", buf);
+	CHECK(hc_parse_token("00112233445566778899AABBCCDDEEFF", u, why, sizeof(why)) == 0 &&
+	      !memcmp(t, u, sizeof(t)), "upper case: %s", why);
+	CHECK(hc_parse_token("00000000000000000000000000000001", u, why, sizeof(why)) == 0 &&
+	      u[15] == 1, "one bit set: %s", why);
+
+	token_bad("", "0 hex digits, not 32");
+	token_bad("0011", "4 hex digits, not 32");
+	token_bad("00112233445566778899aabbccddeeff0", "33 hex digits");
+	token_bad("00000000000000000000000000000000", "all zero");
+	token_bad("0x112233445566778899aabbccddeeff", "'x' is not a hex digit");
+	token_bad("00112233445566778899aabbccddeefg", "'g' is not a hex digit");
+	token_bad("00112233445566778899aabbccddee f", "0x20");
+	token_bad("00112233445566778899aabbccddeef\n", "0x0a");
+
+	token_file_is("00112233445566778899aabbccddeeff", 0, NULL);
+	token_file_is("00112233445566778899aabbccddeeff\n", 0, NULL);
+	token_file_is("  00112233445566778899aabbccddeeff \r\n\n", 0, NULL);
+	token_file_is("", -1, "empty");
+	token_file_is("\n", -1, "empty");
+	token_file_is("0011\n", -1, "4 hex digits");
+	token_file_is("00112233445566778899aabbccddeeff\n00112233445566778899aabbccddeeff\n",
+		      -1, "0x0a");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	token_file_is(big, -1, "longer than a token");
+	CHECK(hc_read_token_file("/nonexistent/token", t, why, sizeof(why)) == ENOENT,
+	      "missing token file is ENOENT");
+
+	CHECK(hc_random_token(t) == 0 && hc_random_token(u) == 0 && memcmp(t, u, sizeof(t)),
+	      "two random tokens differ");
+	hc_format_token(t, buf);
+	CHECK(hc_parse_token(buf, u, why, sizeof(why)) == 0 && !memcmp(t, u, sizeof(t)),
+	      "a random token parses back: %s (%s)", buf, why);
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static void near(double got, double want, const char *what)
+{
+	CHECK(fabs(got - want) < 0.01, "%s = %.3f; want %.3f", what, got, want);
+}
+
+static void test_hist(void)
+{
+	__u64 h[HECA_HIST_BUCKETS];
+	uint64_t lo, hi;
+
+	hc_hist_bounds(0, &lo, &hi);
+	CHECK(lo == 0 && hi == 2, "bucket 0: [%" PRIu64 ", %" PRIu64 ")", lo, hi);
+	hc_hist_bounds(1, &lo, &hi);
+	CHECK(lo == 2 && hi == 4, "bucket 1: [%" PRIu64 ", %" PRIu64 ")", lo, hi);
+	hc_hist_bounds(10, &lo, &hi);
+	CHECK(lo == 1024 && hi == 2048, "bucket 10: [%" PRIu64 ", %" PRIu64 ")", lo, hi);
+	hc_hist_bounds(HECA_HIST_BUCKETS - 1, &lo, &hi);
+	CHECK(lo == 1ULL << (HECA_HIST_BUCKETS - 1) && hi == 0,
+	      "last bucket is open: [%" PRIu64 ", %" PRIu64 ")", lo, hi);
+
+	memset(h, 0, sizeof(h));
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.5, 0, 0), -1, "empty p50");
+
+	/* 100 times in [128, 256): p50 in the middle, p99 near the top */
+	h[7] = 100;
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.5, 0, 0), 192, "one bucket p50");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.99, 0, 0), 254.72, "one bucket p99");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 1.0, 0, 0), 256, "one bucket p100");
+	/* clamped to the measured extremes */
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.99, 130, 200), 200, "p99 clamped to max");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.01, 150, 200), 150, "p1 clamped to min");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0, 0, 0), -1, "p0");
+
+	/* a quarter in [64,128), a half in [128,256), a quarter in [1024,2048) */
+	memset(h, 0, sizeof(h));
+	h[6] = 256;
+	h[7] = 512;
+	h[10] = 256;
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.25, 0, 0), 128, "p25 at a bucket's end");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.5, 0, 0), 192, "p50");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.75, 0, 0), 256, "p75");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.99, 0, 0), 2007.04, "p99");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.99, 80, 1500), 1500, "p99 clamped");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.1, 80, 1500), 89.6, "p10");
+
+	/* bucket 0 starts at 0 */
+	memset(h, 0, sizeof(h));
+	h[0] = 10;
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.5, 0, 0), 1, "bucket 0 p50");
+
+	/* the open last bucket ends at the measured max, else twice its start */
+	memset(h, 0, sizeof(h));
+	h[HECA_HIST_BUCKETS - 1] = 2;
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 0.5, 0, 0),
+	     1.5 * (double)(1ULL << (HECA_HIST_BUCKETS - 1)), "open bucket p50");
+	near(hc_hist_percentile(h, HECA_HIST_BUCKETS, 1.0, 9e6, 10e6), 10e6, "open bucket p100");
+}
+
+static void us_is(double us, const char *want)
+{
+	char buf[HC_TIME_BUF];
+
+	hc_format_us(us, buf, sizeof(buf));
+	CHECK(!strcmp(buf, want), "format_us(%g) = \"%s\"; want \"%s\"", us, buf, want);
+}
+
+static void test_stats_values(void)
+{
+	struct heca_stats st;
+	char why[128] = "", buf[256];
+	uint64_t v = 0;
+	uint32_t t = 0;
+
+	CHECK(!strcmp(hc_state_name(HECA_STATE_NONE), "none") &&
+	      !strcmp(hc_state_name(HECA_STATE_CONNECTED), "connected") &&
+	      !strcmp(hc_state_name(HECA_STATE_RUNNING), "running") &&
+	      !strcmp(hc_state_name(HECA_STATE_COMPLETE), "complete") &&
+	      !strcmp(hc_state_name(HECA_STATE_FAILED), "failed") &&
+	      !strcmp(hc_state_name(99), "unknown"), "state names");
+	CHECK(!strcmp(hc_role_name(0), "source") && !strcmp(hc_role_name(1), "dest"),
+	      "role names");
+	CHECK(!strcmp(hc_transport_name(HECA_TRANSPORT_TCP), "tcp") &&
+	      !strcmp(hc_transport_name(HECA_TRANSPORT_RDMA), "rdma") &&
+	      !hc_transport_name(0) && !hc_transport_name(3), "transport names");
+	CHECK(hc_parse_transport("tcp", &t) == 0 && t == HECA_TRANSPORT_TCP, "tcp");
+	CHECK(hc_parse_transport("rdma", &t) == 0 && t == HECA_TRANSPORT_RDMA, "rdma");
+	CHECK(hc_parse_transport("TCP", &t) == -1 && hc_parse_transport("", &t) == -1,
+	      "bad transports");
+
+	CHECK(hc_parse_uint("30", 1, 3600, &v, why, sizeof(why)) == 0 && v == 30, "30");
+	CHECK(hc_parse_uint("3600", 1, 3600, &v, why, sizeof(why)) == 0 && v == 3600, "max");
+	CHECK(hc_parse_uint("1", 1, 3600, &v, why, sizeof(why)) == 0 && v == 1, "min");
+	CHECK(hc_parse_uint("0", 1, 3600, &v, why, sizeof(why)) == -1 &&
+	      strstr(why, "from 1 to 3600"), "below min: %s", why);
+	CHECK(hc_parse_uint("3601", 1, 3600, &v, why, sizeof(why)) == -1, "above max");
+	CHECK(hc_parse_uint("99999999999999999999999", 1, 3600, &v, why, sizeof(why)) == -1,
+	      "huge");
+	CHECK(hc_parse_uint("", 1, 3600, &v, why, sizeof(why)) == -1, "empty");
+	CHECK(hc_parse_uint("-5", 1, 3600, &v, why, sizeof(why)) == -1, "negative");
+	CHECK(hc_parse_uint("5s", 1, 3600, &v, why, sizeof(why)) == -1, "unit");
+	CHECK(hc_parse_uint(" 5", 1, 3600, &v, why, sizeof(why)) == -1, "space");
+
+	us_is(-1, "-");
+	us_is(0, "0.0 us");
+	us_is(7.5, "7.5 us");
+	us_is(85, "85 us");
+	us_is(999, "999 us");
+	us_is(5200, "5.2 ms");
+	us_is(1250000, "1.25 s");
+	hc_format_seconds(4210000000ULL, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "4.21 s"), "format_seconds: %s", buf);
+	hc_format_seconds(125000000000ULL, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "125.0 s"), "format_seconds: %s", buf);
+	near(hc_rate_mbps(25000000, 1000000000), 25, "25 MB in 1 s");
+	near(hc_rate_mbps(1, 0), 0, "no time");
+
+	memset(&st, 0, sizeof(st));
+	st.state = HECA_STATE_CONNECTED;
+	st.role = 1;
+	hc_format_progress(buf, sizeof(buf), "vm1", &st, 0);
+	CHECK(!strcmp(buf, "vm1: connected, waiting for the switchover"), "progress: %s", buf);
+	st.state = HECA_STATE_RUNNING;
+	st.pages_remote = 1000;
+	st.pages_present = 250;
+	st.pages_on_demand = 10;
+	st.pages_prefetched = 240;
+	st.elapsed_ns = 1500000000ULL;
+	hc_format_progress(buf, sizeof(buf), "vm1", &st, 31.44);
+	CHECK(!strcmp(buf, "vm1:  25.0% present (250/1000 pages), 10 on demand, 240 prefetched, 31.4 MB/s, 1.50 s"),
+	      "progress: %s", buf);
+	st.role = 0;
+	st.pages_sent = 1000;
+	st.requests = 40;
+	hc_format_progress(buf, sizeof(buf), "src", &st, 2);
+	CHECK(!strcmp(buf, "src: 100.0% sent (1000/1000 pages), 40 requests, 2.0 MB/s, 1.50 s"),
+	      "progress: %s", buf);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -327,6 +647,10 @@ int main(void)
 	test_format_size();
 	test_names();
 	test_args();
+	test_addr();
+	test_tokens();
+	test_hist();
+	test_stats_values();
 	printf("hecactl unit tests\n%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hecactl: "receive", the destination side of a migration.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "addr.h"
+#include "args.h"
+#include "hecactl.h"
+#include "output.h"
+#include "session.h"
+#include "size.h"
+#include "stats.h"
+
+const char hc_receive_help[] =
+"Receive a VM's memory into the destination region NAME: listen on\n"
+"ADDR:PORT until the source ('hecactl migrate' on the other host) connects\n"
+"with the same token and a region of the same size, then, unless --no-wait,\n"
+"wait until every page is here, showing the progress on a terminal, and\n"
+"print the figures.\n"
+"\n"
+"With --size, a missing region is created as a destination region of that\n"
+"size; an existing one must be a destination region of that size.  A\n"
+"destination region takes one migration.\n"
+"\n"
+"The VMM at the destination may map the region at any time; its VM may run\n"
+"once the switchover was received (this command says so): from then on\n"
+"its accesses to pages not here yet fetch them at once, and the rest come\n"
+"in the background.  The session lives in the kernel: interrupting this\n"
+"command (or --no-wait) does not end it; 'hecactl status NAME' shows it\n"
+"and 'hecactl abort NAME' ends it.\n"
+"\n"
+"Options:\n"
+"  -l, --listen ADDR:PORT  where to listen: 192.0.2.2:7000, 0.0.0.0:7000 (every\n"
+"                          IPv4 address), [2001:db8::2]:7000, [::]:7000\n"
+"      --token HEX         the session's secret: 32 hex digits, the same on both\n"
+"                          hosts ('hecactl token' makes one)\n"
+"      --token-file PATH   read the token from PATH instead (not visible in ps)\n"
+"  -s, --size SIZE         create the region if it does not exist (see 'hecactl\n"
+"                          region create --help' for SIZE)\n"
+"      --transport T       tcp (default) or rdma (in progress: heca.ko may lack\n"
+"                          it)\n"
+"      --timeout SEC       how long to wait for the source: 1-3600 s (default 30)\n"
+"      --fault-timeout MS  how long the VM may wait for a page before the\n"
+"                          session fails: 1-3600000 ms (default 30000)\n"
+"      --no-wait           return once the source is connected\n"
+"  -h, --help              show this help\n"
+"\n"
+"Exit status: 0 every page is here (or, with --no-wait, connected), 1 the\n"
+"session could not start or failed, or a signal interrupted the wait.\n"
+"\n"
+"Example:\n"
+"  hecactl receive vm1 --size 2G --listen 0.0.0.0:7000 --token-file vm1.token\n";
+
+enum {
+	O_LISTEN, O_TOKEN, O_TOKEN_FILE, O_SIZE, O_TRANSPORT, O_TIMEOUT,
+	O_FAULT_TIMEOUT, O_NO_WAIT,
+};
+
+static const struct hc_opt receive_opts[] = {
+	[O_LISTEN] = { "listen", 'l', true },
+	[O_TOKEN] = { "token", 0, true },
+	[O_TOKEN_FILE] = { "token-file", 0, true },
+	[O_SIZE] = { "size", 's', true },
+	[O_TRANSPORT] = { "transport", 0, true },
+	[O_TIMEOUT] = { "timeout", 0, true },
+	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true },
+	[O_NO_WAIT] = { "no-wait", 0, false },
+	{ NULL, 0, false },
+};
+
+struct receive_args {
+	const char *name, *listen;
+	struct heca_session_start start;
+	uint64_t size;		/* 0: not given */
+	bool no_wait;
+};
+
+/*
+ * The command line into *@r.  Returns 0 to go on, -1 after help was shown,
+ * or an exit code after a usage error.
+ */
+static int parse(const struct hc_cmd *self, const char *path, int argc,
+		 char **argv, struct receive_args *r)
+{
+	struct hc_args a;
+	uint64_t v;
+	const char *why;
+	char reason[128];
+	int rc;
+
+	if (!hc_parse_cmd_args(self, path, argc, argv, receive_opts, &a, &rc))
+		return rc ? rc : -1;
+	rc = hc_want_operands(path, &a, 1, "NAME");
+	if (rc)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->name = a.operand[0];
+	rc = hc_check_name_arg(path, r->name);
+	if (rc)
+		return rc;
+
+	r->start.argsz = sizeof(r->start);
+	r->listen = a.value[O_LISTEN];
+	if (!r->listen)
+		return hc_usage_err(path, "missing --listen ADDR:PORT");
+	if (hc_parse_addr(r->listen, true, &r->start.addr, reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid address '%s': %s", r->listen, reason);
+	if (a.value[O_SIZE]) {
+		if (hc_parse_size(a.value[O_SIZE], &r->size, &why))
+			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], why);
+		if (hc_check_region_size(r->size, hc_page_size(), HECA_REGION_MAX_BYTES,
+					 reason, sizeof(reason)))
+			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], reason);
+	}
+	r->start.transport = HECA_TRANSPORT_TCP;
+	if (a.value[O_TRANSPORT] &&
+	    hc_parse_transport(a.value[O_TRANSPORT], &r->start.transport))
+		return hc_usage_err(path, "unknown transport '%s' (tcp or rdma)",
+				    a.value[O_TRANSPORT]);
+	v = HC_TIMEOUT_DEFAULT_S;
+	if (a.value[O_TIMEOUT] &&
+	    hc_parse_uint(a.value[O_TIMEOUT], 1, HC_TIMEOUT_MAX_S, &v, reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid --timeout '%s': %s (seconds)",
+				    a.value[O_TIMEOUT], reason);
+	r->start.timeout_ms = (uint32_t)(v * 1000);
+	v = 0;	/* the module's default */
+	if (a.value[O_FAULT_TIMEOUT] &&
+	    hc_parse_uint(a.value[O_FAULT_TIMEOUT], 1, HC_FAULT_TIMEOUT_MAX_MS, &v,
+			  reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid --fault-timeout '%s': %s (milliseconds)",
+				    a.value[O_FAULT_TIMEOUT], reason);
+	r->start.fault_timeout_ms = (uint32_t)v;
+	r->no_wait = a.value[O_NO_WAIT] != NULL;
+	return hc_token_arg(path, a.value[O_TOKEN], a.value[O_TOKEN_FILE],
+			    r->start.token);
+}
+
+static const struct hc_errmap create_errors[] = {
+	{ EEXIST, "a region with that name was created meanwhile", "try again" },
+	{ ENOSPC, "too many regions",
+	  "at most " HC_STR(HECA_MAX_REGIONS) " can exist at once; destroy one first" },
+	{ 0, NULL, NULL },
+};
+
+/* Create the missing region as a destination of r->size bytes. */
+static int create_dest(struct hc_session *s, const struct receive_args *r)
+{
+	struct heca_region_create req;
+	char sz[HC_SIZE_BUF];
+	int rc, err;
+
+	memset(&req, 0, sizeof(req));
+	req.argsz = sizeof(req);
+	req.flags = HECA_REGION_DEST;
+	req.size = r->size;
+	memcpy(req.name, r->name, strlen(r->name) + 1);	/* checked: fits */
+	if (hc_ioctl(s->ctl, HECA_IOC_REGION_CREATE, &req))
+		return hc_report(s->ctl, s->what, errno, create_errors);
+	rc = hc_check_node(s->what, r->name);
+	if (rc)
+		return rc;
+	err = hc_find_region(s->ctl, r->name, &s->info);
+	if (err)
+		return hc_report(s->ctl, s->what, err, NULL);
+	hc_say("%s: created the destination region (%s)\n", r->name,
+	       hc_format_size(r->size, sz, sizeof(sz)));
+	return 0;
+}
+
+/* The region is there and fit for receiving: a destination of the right size. */
+static int check_region(struct hc_session *s, const struct receive_args *r,
+			bool found)
+{
+	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+
+	if (!found) {
+		if (r->size)
+			return create_dest(s, r);
+		hc_err("%s: no region named %s: pass --size SIZE to create it, or create it with 'hecactl region create %s --size SIZE --dest'",
+		       s->what, r->name, r->name);
+		return HC_EXIT_FAIL;
+	}
+	if (!(s->info.flags & HECA_REGION_DEST)) {
+		hc_err("%s: %s is a source region, not a destination: is this the destination host? (there, 'receive --size' creates the region, or 'hecactl region create %s --size SIZE --dest')",
+		       s->what, r->name, r->name);
+		return HC_EXIT_FAIL;
+	}
+	if (r->size && r->size != s->info.size) {
+		hc_err("%s: %s exists with %s, not the %s of --size", s->what,
+		       r->name, hc_format_size(s->info.size, a, sizeof(a)),
+		       hc_format_size(r->size, b, sizeof(b)));
+		return HC_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* A destination region that went through a switchover cannot take another. */
+static int check_unused(struct hc_session *s)
+{
+	struct heca_stats st;
+
+	if (hc_session_stats(s, &st))
+		return hc_session_report(s, errno, NULL);
+	if ((st.state == HECA_STATE_COMPLETE || st.state == HECA_STATE_FAILED) &&
+	    st.elapsed_ns) {
+		hc_err("%s: %s already received a migration (its session is %s): a destination region takes one; destroy it and create it again",
+		       s->what, s->name, hc_state_name(st.state));
+		return HC_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int start(struct hc_session *s, struct receive_args *r)
+{
+	const char *transport = hc_transport_name(r->start.transport);
+	char timeout[96], inuse[96], notmine[96], nodev[96];
+	const struct hc_errmap start_errors[] = {
+		{ ETIMEDOUT, timeout,
+		  "start 'hecactl migrate' on the source in time, with the same token; a source with another token or region size is refused and logged in the kernel log (dmesg)" },
+		{ EADDRINUSE, inuse,
+		  "something else (another 'hecactl receive'?) listens on that port" },
+		{ EADDRNOTAVAIL, notmine, "listen on one of this host's addresses, or 0.0.0.0" },
+		{ EAFNOSUPPORT, "this host does not support the address family", NULL },
+		{ EPROTONOSUPPORT, "transport not available",
+		  r->start.transport == HECA_TRANSPORT_RDMA ?
+		  "this heca.ko has no RDMA transport (yet): use --transport tcp" : NULL },
+		{ r->start.transport == HECA_TRANSPORT_RDMA ? ENODEV : -1, nodev,
+		  "is an RDMA device (or rdma_rxe) set up for that address? else use --transport tcp" },
+		{ EINVAL, "the module refused an argument",
+		  "a bad argument is likely (the address family or the port): hecactl checked the rest" },
+		{ EINTR, "interrupted before the source connected", "no session was started" },
+		{ 0, NULL, NULL },
+	};
+
+	snprintf(timeout, sizeof(timeout), "no source connected within %" PRIu32 " s",
+		 r->start.timeout_ms / 1000);
+	snprintf(inuse, sizeof(inuse), "%s is already in use", r->listen);
+	snprintf(notmine, sizeof(notmine), "%s is not an address of this host", r->listen);
+	snprintf(nodev, sizeof(nodev), "no RDMA device for %s", r->listen);
+	hc_say("%s: waiting for the source on %s (%s, up to %" PRIu32 " s)\n",
+	       r->name, r->listen, transport, r->start.timeout_ms / 1000);
+	if (hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &r->start))
+		return hc_session_report(s, errno, start_errors);
+	hc_say("%s: the source connected; waiting for the switchover\n", r->name);
+	return 0;
+}
+
+int hc_receive_run(const struct hc_cmd *self, const char *path, int argc,
+		   char **argv)
+{
+	struct receive_args r;
+	struct hc_session s;
+	struct heca_stats st;
+	bool found;
+	int rc;
+
+	rc = parse(self, path, argc, argv, &r);
+	if (rc)
+		return rc < 0 ? HC_EXIT_OK : rc;
+	rc = hc_session_init(&s, path, r.name, &found);
+	if (!rc)
+		rc = check_region(&s, &r, found);
+	if (!rc)
+		rc = hc_session_open(&s, O_RDWR);
+	if (!rc)
+		rc = check_unused(&s);
+	if (rc)
+		goto out;
+
+	hc_catch_signals();
+	rc = start(&s, &r);
+	if (rc)
+		goto out;
+	if (r.no_wait) {
+		hc_say("%s: not waiting: 'hecactl status %s' shows the session\n",
+		       r.name, r.name);
+		goto out;
+	}
+	rc = hc_session_wait(&s, HECA_STATE_RUNNING, &st);
+	if (rc)
+		goto out;
+	hc_say("%s: switchover: %" PRIu64 " pages to fetch; the VM may run here now\n",
+	       r.name, (uint64_t)(st.pages_remote - st.pages_present));
+	rc = hc_session_wait(&s, HECA_STATE_COMPLETE, &st);
+	if (rc)
+		goto out;
+	hc_print_figures(stdout, r.name, &st);
+out:
+	hc_session_close(&s);
+	return hc_finish_stdout(rc);
+}
