@@ -16,8 +16,10 @@
  * ALLOW_RETRY alone pin the region, drop mmap_lock, wait (killable, bounded)
  * and answer VM_FAULT_RETRY; without ALLOW_RETRY wait holding the lock,
  * then map the page or answer SIGBUS.  Every wait is bounded by the
- * session's fault timeout; a page that does not come in time fails the
- * session, and a failed session answers SIGBUS.
+ * session's fault timeout (without a session, the default 30 s); a page
+ * that does not come in time fails the session, and a failed session
+ * answers SIGBUS, or VM_FAULT_HWPOISON to KVM's first try (see
+ * heca_dest_map()).
  */
 
 #include <linux/bitmap.h>
@@ -79,10 +81,13 @@ int heca_dest_alloc(struct heca_region *r)
 			   GFP_KERNEL_ACCOUNT);
 	d->remote = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long),
 			     GFP_KERNEL_ACCOUNT);
-	if (!d->present || !d->want || !d->remote) {
+	d->redo = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long),
+			   GFP_KERNEL_ACCOUNT);
+	if (!d->present || !d->want || !d->remote || !d->redo) {
 		kvfree(d->present);
 		kvfree(d->want);
 		kvfree(d->remote);
+		kvfree(d->redo);
 		kfree(d);
 		return -ENOMEM;
 	}
@@ -103,6 +108,7 @@ void heca_dest_free(struct heca_region *r)
 	kvfree(d->present);
 	kvfree(d->want);
 	kvfree(d->remote);
+	kvfree(d->redo);
 	kfree(d);
 	r->dest = NULL;
 }
@@ -197,10 +203,22 @@ static vm_fault_t heca_dest_map(struct heca_region *r, struct vm_fault *vmf,
 
 	switch (kind) {
 	case HECA_PAGE_MAP:
+		/*
+		 * Map it locked: a set from the source that invalidates the
+		 * page takes the lock before it unmaps, so it unmaps this
+		 * mapping too.  If it got here first, wait for the new data.
+		 */
 		page = xa_load(&r->pages, vmf->pgoff);
 		if (WARN_ON_ONCE(!page))
 			return VM_FAULT_SIGBUS;
-		break;
+		lock_page(page);
+		if (!test_bit(vmf->pgoff, r->dest->present)) {
+			unlock_page(page);
+			return VM_FAULT_NOPAGE;
+		}
+		get_page(page);
+		vmf->page = page;
+		return VM_FAULT_LOCKED;
 	case HECA_PAGE_ZERO:
 		page = heca_region_page(r, vmf->pgoff);
 		if (IS_ERR(page))
@@ -279,11 +297,56 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * The source has (new) data for page @idx: forget what we have of it and
+ * fetch it again.  A present page is unmapped everywhere first (KVM too,
+ * through the MMU notifier), under its page lock, which the fault path
+ * holds while it maps a present page; a page being fetched is marked to be
+ * fetched once more when that fetch completes.
+ */
+static void heca_dest_want_page(struct heca_region *r, pgoff_t idx)
+{
+	struct heca_dest *d = r->dest;
+	struct page *page = NULL;
+
+	spin_lock(&d->lock);
+	if (test_bit(idx, d->present))
+		page = xa_load(&r->pages, idx);
+	spin_unlock(&d->lock);
+	if (page)
+		lock_page(page);
+
+	spin_lock(&d->lock);
+	if (!__test_and_set_bit(idx, d->remote)) {
+		d->nr_remote++;
+		__set_bit(idx, d->want);
+		d->nr_want++;
+	} else if (test_bit(idx, d->present)) {
+		__clear_bit(idx, d->present);
+		d->nr_fetched--;
+		__set_bit(idx, d->want);
+		d->nr_want++;
+	} else if (!test_bit(idx, d->want)) {
+		/* In flight: what it brings may be older than this set. */
+		__set_bit(idx, d->redo);
+	}
+	spin_unlock(&d->lock);
+
+	if (page) {
+		unmap_mapping_pages(r->inode->i_mapping, idx, 1, false);
+		unlock_page(page);
+	}
+}
+
 /**
- * heca_dest_set_exists() - take one EXISTS chunk of the source's bitmap
+ * heca_dest_set_exists() - take one chunk of a set of pages to (re)fetch
  * @r:       the destination region
  * @payload: struct heca_msg_bitmap and its words, from the peer
  * @len:     payload bytes
+ *
+ * Before the switchover the source sends, round by round, the pages it
+ * has (first round) or that were written since the previous round; at the
+ * switchover the final set.  Pages never in any set are zero.
  *
  * Return: 0, or -EPROTO for a chunk that does not fit the region or comes
  * after the switchover.
@@ -307,13 +370,10 @@ int heca_dest_set_exists(struct heca_region *r, const void *payload,
 	nwords = DIV_ROUND_UP(nbits, 64);
 	if (len != sizeof(*bm) + nwords * sizeof(u64))
 		return -EPROTO;
+	if (READ_ONCE(d->ready))
+		return -EPROTO;
 	words = payload + sizeof(*bm);
 
-	spin_lock(&d->lock);
-	if (d->ready) {
-		spin_unlock(&d->lock);
-		return -EPROTO;
-	}
 	for (i = 0; i < nwords; i++) {
 		w = le64_to_cpu(words[i]);
 		if (i == nwords - 1 && nbits % 64)
@@ -321,10 +381,41 @@ int heca_dest_set_exists(struct heca_region *r, const void *payload,
 		while (w) {
 			b = __ffs64(w);
 			w &= w - 1;
-			__set_bit(first + i * 64 + b, d->remote);
+			heca_dest_want_page(r, first + i * 64 + b);
 		}
+		cond_resched();
 	}
+	wake_up(&d->pull_wq);
+	return 0;
+}
+
+/**
+ * heca_dest_round() - a pre-copy round's set is complete
+ * @r:       the destination region
+ * @payload: struct heca_msg_round, from the peer
+ * @len:     payload bytes
+ *
+ * The puller answers SYNCED once every page of it is here.
+ *
+ * Return: 0, or -EPROTO for rounds out of order or after the switchover.
+ */
+int heca_dest_round(struct heca_region *r, const void *payload, size_t len)
+{
+	const struct heca_msg_round *m = payload;
+	struct heca_dest *d = r->dest;
+	u32 round;
+
+	if (len != sizeof(*m) || m->reserved)
+		return -EPROTO;
+	round = le32_to_cpu(m->round);
+	spin_lock(&d->lock);
+	if (d->ready || round != d->round + 1) {
+		spin_unlock(&d->lock);
+		return -EPROTO;
+	}
+	d->round = round;
 	spin_unlock(&d->lock);
+	wake_up(&d->pull_wq);
 	return 0;
 }
 
@@ -346,14 +437,11 @@ int heca_dest_switch(struct heca_region *r, const void *payload, size_t len)
 		return -EPROTO;
 	spin_lock(&d->lock);
 	nr = bitmap_weight(d->remote, r->npages);
-	if (d->ready || nr != le64_to_cpu(sw->remote)) {
+	if (d->ready || nr != le64_to_cpu(sw->remote) ||
+	    nr != d->nr_remote) {
 		spin_unlock(&d->lock);
 		return -EPROTO;
 	}
-	bitmap_andnot(d->want, d->remote, d->present, r->npages);
-	d->nr_remote = nr;
-	d->nr_want = bitmap_weight(d->want, r->npages);
-	d->nr_fetched = nr - d->nr_want;
 	d->last_progress = jiffies;
 	WRITE_ONCE(d->ready, true);
 	spin_unlock(&d->lock);
@@ -422,7 +510,9 @@ static bool heca_dest_claim(struct heca_region *r, struct heca_fetch *f)
 		d->cursor = idx;
 		f->urgent = false;
 	}
-	d->inflight++;
+	/* Stall detection counts from the start of a busy period. */
+	if (!d->inflight++)
+		d->last_progress = jiffies;
 	spin_unlock(&d->lock);
 	f->first = first;
 	f->count = count;
@@ -443,7 +533,9 @@ static void heca_fetch_unclaim(struct heca_region *r, struct heca_fetch *f,
 	}
 	spin_unlock(&d->lock);
 	for (i = from; i < f->count; i++) {
-		if (f->pages[i])
+		/* Pages of the region itself (refetched) stay where they are. */
+		if (f->pages[i] &&
+		    xa_load(&r->pages, f->first + i) != f->pages[i])
 			__free_page(f->pages[i]);
 		f->pages[i] = NULL;
 	}
@@ -467,6 +559,11 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 	trace_heca_fetch_done(r->name, f->first, f->count, err);
 	for (i = 0; !err && i < f->count; i++) {
 		page = f->pages[i];
+		if (xa_load(&r->pages, f->first + i) == page) {
+			/* Refetched into the region's own page. */
+			stored++;
+			continue;
+		}
 		page->mapping = r->inode->i_mapping;
 		page->index = f->first + i;
 		old = xa_store(&r->pages, f->first + i, page, GFP_KERNEL);
@@ -475,25 +572,31 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 			err = xa_err(old);
 			break;
 		}
-		/* Absent pages have no entry: only fetches insert them. */
+		/* Only fetches insert pages the source has. */
 		WARN_ON_ONCE(old);
-		f->pages[i] = NULL;
+		atomic_long_inc(&r->resident);
 		stored++;
 	}
 	if (stored < f->count)
 		heca_fetch_unclaim(r, f, stored);
 
 	spin_lock(&d->lock);
-	for (i = 0; i < stored; i++)
+	for (i = 0; i < stored; i++) {
+		if (__test_and_clear_bit(f->first + i, d->redo)) {
+			/* Invalidated while in flight: once more. */
+			__set_bit(f->first + i, d->want);
+			d->nr_want++;
+			continue;
+		}
 		__set_bit(f->first + i, d->present);
-	d->nr_fetched += stored;
+		d->nr_fetched++;
+	}
 	d->inflight--;
 	if (f->urgent)
 		d->inflight_urgent--;
 	d->last_progress = jiffies;
 	spin_unlock(&d->lock);
 
-	atomic_long_add(stored, &r->resident);
 	atomic64_inc(&r->stats.requests);
 	if (f->urgent && stored == f->count) {
 		atomic64_inc(&r->stats.pages_on_demand);
@@ -513,11 +616,29 @@ static int heca_fetch_alloc_pages(struct heca_region *r, struct heca_fetch *f)
 	unsigned int i;
 
 	for (i = 0; i < f->count; i++) {
-		f->pages[i] = heca_region_alloc_page(r);
+		/* A page fetched before and invalidated is filled again. */
+		f->pages[i] = xa_load(&r->pages, f->first + i) ?:
+			      heca_region_alloc_page(r);
 		if (!f->pages[i])
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* A round received and not acknowledged yet is all here. */
+static bool heca_dest_round_synced(struct heca_dest *d)
+{
+	lockdep_assert_held(&d->lock);
+	return !d->ready && d->round > d->synced && !d->nr_want &&
+	       !d->inflight && kfifo_is_empty(&d->urgent);
+}
+
+/* Pages move in rounds before the switchover, and after it. */
+static bool heca_dest_pulling(struct heca_region *r)
+{
+	enum heca_state st = heca_region_state(r);
+
+	return st == HECA_STATE_CONNECTED || st == HECA_STATE_RUNNING;
 }
 
 static bool heca_pull_has_work(struct heca_region *r)
@@ -525,14 +646,15 @@ static bool heca_pull_has_work(struct heca_region *r)
 	struct heca_dest *d = r->dest;
 	bool work;
 
-	if (heca_region_state(r) != HECA_STATE_RUNNING)
+	if (!heca_dest_pulling(r))
 		return false;
 	spin_lock(&d->lock);
 	work = (!kfifo_is_empty(&d->urgent) &&
 		d->inflight_urgent < max(READ_ONCE(max_urgent), 1U)) ||
 	       (d->nr_want && d->inflight - d->inflight_urgent <
 		max(READ_ONCE(max_inflight), 1U)) ||
-	       (d->nr_fetched == d->nr_remote && !d->inflight);
+	       (d->ready && d->nr_fetched == d->nr_remote && !d->inflight) ||
+	       heca_dest_round_synced(d);
 	spin_unlock(&d->lock);
 	return work;
 }
@@ -545,7 +667,7 @@ static void heca_pull_issue(struct heca_session *s)
 	int err;
 
 	for (;;) {
-		if (heca_region_state(r) != HECA_STATE_RUNNING)
+		if (!heca_dest_pulling(r))
 			return;
 
 		f = kzalloc(sizeof(*f), GFP_KERNEL);
@@ -585,6 +707,27 @@ static void heca_pull_check_stall(struct heca_session *s)
 				  "the source stopped answering");
 }
 
+/* Tell the source when every page of its last round is here. */
+static void heca_pull_sync(struct heca_session *s)
+{
+	struct heca_dest *d = s->r->dest;
+	struct heca_msg_round m = { 0 };
+	bool sync;
+	int err;
+
+	spin_lock(&d->lock);
+	sync = heca_dest_round_synced(d);
+	if (sync)
+		d->synced = d->round;
+	m.round = cpu_to_le32(d->round);
+	spin_unlock(&d->lock);
+	if (!sync)
+		return;
+	err = s->ops->send_msg(s->conn, HECA_MSG_SYNCED, &m, sizeof(m));
+	if (err)
+		heca_session_fail(s->r, err, "could not acknowledge a round");
+}
+
 /* Everything the source has is here: tell it, and complete. */
 static void heca_pull_finish(struct heca_session *s)
 {
@@ -617,10 +760,11 @@ static int heca_puller(void *arg)
 						 HZ);
 		if (kthread_should_stop())
 			break;
-		if (heca_region_state(r) != HECA_STATE_RUNNING)
+		if (!heca_dest_pulling(r))
 			continue;
 		heca_pull_issue(s);
 		heca_pull_check_stall(s);
+		heca_pull_sync(s);
 		heca_pull_finish(s);
 	}
 	return 0;

@@ -70,14 +70,21 @@ struct heca_region_stats {
  * @session:	the current session or NULL; guarded by @session_lock
  * @live_session: the same, for contexts that cannot take @session_lock;
  *		guarded by @state_lock
- * @state_lock:	guards @state, @error, @transport, @t_switch, @t_end
+ * @state_lock:	guards @state, @error, @transport, @t_switch, @t_end,
+ *		@synced_round
  * @state:	enum heca_state of the region's session
  * @error:	positive errno a failed session ended with
  * @transport:	HECA_TRANSPORT_* of the last session
  * @t_switch:	ktime (ns) of the switchover
  * @t_end:	ktime (ns) the session completed or failed, 0 before
+ * @synced_round: source: the last pre-copy round the destination holds
  * @state_wq:	HECA_IOC_WAIT callers
  * @stats:	counters
+ * @dirty:	source: pages written since the last round (atomic bitops)
+ * @dirty_armed: source: writes are being recorded in @dirty
+ * @dirty_round: source: rounds taken so far
+ *		(@dirty_armed and @dirty_round change only in
+ *		heca_dirty_take(), which its callers serialize)
  */
 struct heca_region {
 	struct device dev;
@@ -107,8 +114,12 @@ struct heca_region {
 	u32 transport;
 	u64 t_switch;
 	u64 t_end;
+	u32 synced_round;
 	wait_queue_head_t state_wq;
 	struct heca_region_stats stats;
+	unsigned long *dirty;
+	bool dirty_armed;
+	u32 dirty_round;
 };
 
 static inline bool heca_region_is_dest(const struct heca_region *r)
@@ -124,6 +135,10 @@ int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
 int heca_sessions_init(void);
 void heca_sessions_exit(void);
 
+/* transport_rdma.c */
+int heca_rdma_init(void);
+void heca_rdma_exit(void);
+
 /* region.c: the set of regions and their char devices */
 int heca_regions_init(void);
 void heca_regions_exit(void);
@@ -134,6 +149,12 @@ void heca_region_get(struct heca_region *r);
 void heca_region_put(struct heca_region *r);
 int heca_region_use(struct heca_region *r);
 void heca_region_unuse(struct heca_region *r);
+
+/* dirty.c: write tracking of source regions */
+vm_fault_t heca_page_mkwrite(struct vm_fault *vmf);
+long heca_dirty_take(struct heca_region *r, unsigned long *out);
+void heca_dirty_free(struct heca_region *r);
+int heca_dirty_ioctl(struct heca_region *r, struct heca_dirty *a);
 
 /* region_mm.c: region memory, mappings and faults */
 int heca_region_mm_init(struct heca_region *r);

@@ -120,9 +120,13 @@ static int __init heca_init(void)
 {
 	int err;
 
-	err = heca_sessions_init();
+	err = heca_rdma_init();
 	if (err)
 		return err;
+
+	err = heca_sessions_init();
+	if (err)
+		goto err_rdma_exit;
 
 	err = heca_regions_init();
 	if (err)
@@ -140,6 +144,8 @@ err_regions_exit:
 	heca_regions_exit();
 err_sessions_exit:
 	heca_sessions_exit();
+err_rdma_exit:
+	heca_rdma_exit();
 	return err;
 }
 
@@ -148,6 +154,7 @@ static void __exit heca_exit(void)
 	misc_deregister(&heca_ctl_dev);
 	heca_regions_exit();
 	heca_sessions_exit();
+	heca_rdma_exit();
 	pr_info("unloaded\n");
 }
 

@@ -31,6 +31,9 @@ enum heca_msg_type {
 	HECA_MSG_READ_REQ = 6,	/* dst -> src: struct heca_msg_read */
 	HECA_MSG_READ_RESP = 7,	/* src -> dst: struct heca_msg_read + pages */
 	HECA_MSG_DONE = 8,	/* dst -> src: every page present */
+	HECA_MSG_MEMORY = 9,	/* src -> dst, RDMA: struct heca_msg_memory + mrs */
+	HECA_MSG_ROUND = 10,	/* src -> dst: struct heca_msg_round */
+	HECA_MSG_SYNCED = 11,	/* dst -> src: struct heca_msg_round */
 	HECA_MSG_MAX
 };
 
@@ -103,6 +106,61 @@ struct heca_msg_read {
 	__le64 first;
 	__le32 count;
 	__le32 reserved;
+} __packed;
+
+/*
+ * RDMA: the source's pages are split in chunks of 1 << chunk_shift pages,
+ * each exposed read-only by one memory registration.  A chunk with no page
+ * the source has may have none (its pages are zero, never read).  Chunks are
+ * at least HECA_PROTO_MAX_READ pages, so a read spans at most two of them.
+ */
+#define HECA_PROTO_MR_MIN_SHIFT	5
+#define HECA_PROTO_MR_MAX_SHIFT	20
+
+/**
+ * struct heca_msg_memory - where the destination may READ the source's pages
+ * @chunk_shift: log2 of the pages of a chunk, HECA_PROTO_MR_MIN_SHIFT to
+ *		HECA_PROTO_MR_MAX_SHIFT, the same in every message
+ * @count:	struct heca_msg_mr entries that follow, at least 1
+ *
+ * Sent by the source, over RDMA only, before the EXISTS messages whose
+ * pages it makes readable (each pre-copy round, the switchover), never
+ * after SWITCH.  Entries are in ascending chunk order; a chunk described
+ * again (registered anew: pages appeared in it) replaces its entry for the
+ * reads issued from then on.
+ */
+struct heca_msg_memory {
+	__le32 chunk_shift;
+	__le32 count;
+} __packed;
+
+/**
+ * struct heca_msg_mr - one chunk's registration
+ * @chunk:	chunk index: pages [chunk << chunk_shift, (chunk + 1) <<
+ *		chunk_shift) of the region (the last chunk may be shorter)
+ * @rkey:	remote key of the registration, valid for RDMA READ only
+ * @iova:	address of the chunk's first byte under @rkey, page aligned;
+ *		page i of the chunk is at @iova + i * page size
+ */
+struct heca_msg_mr {
+	__le32 chunk;
+	__le32 rkey;
+	__le64 iova;
+} __packed;
+
+/**
+ * struct heca_msg_round - end of a pre-copy round, or its acknowledgment
+ * @round:	the round's number: 1, 2, ... in order
+ * @reserved:	0
+ * @pages:	ROUND: pages in the round's EXISTS chunks; SYNCED: 0
+ *
+ * ROUND follows the round's EXISTS chunks.  The destination answers SYNCED
+ * once it holds every page of that round (and of the earlier ones).
+ */
+struct heca_msg_round {
+	__le32 round;
+	__le32 reserved;
+	__le64 pages;
 } __packed;
 
 #endif /* _HECA_PROTO_H */

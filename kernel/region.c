@@ -74,6 +74,7 @@ static void heca_region_release(struct device *dev)
 	struct heca_region *r = to_region(dev);
 
 	heca_dest_free(r);
+	heca_dirty_free(r);
 	heca_region_mm_free(r);
 	if (r->minor >= 0)
 		ida_free(&heca_minor_ida, r->minor);

@@ -193,6 +193,7 @@ static vm_fault_t heca_vm_fault(struct vm_fault *vmf)
 
 static const struct vm_operations_struct heca_vm_ops = {
 	.fault = heca_vm_fault,
+	.page_mkwrite = heca_page_mkwrite,
 };
 
 /**

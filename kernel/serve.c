@@ -8,14 +8,19 @@
  * pages it has: pages it never touched are zero, and are never sent.
  */
 
+#include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "heca.h"
 #include "session.h"
 
-/* Bits per EXISTS chunk: 8192 words, 2 GiB of 4 KiB pages. */
-#define HECA_EXISTS_WORDS	8192
+/*
+ * Words per EXISTS chunk: as many as fit a control message with the chunk's
+ * header (8190 words, ~2 GiB of 4 KiB pages).
+ */
+#define HECA_EXISTS_WORDS	\
+	((HECA_PROTO_MAX_CTRL - sizeof(struct heca_msg_bitmap)) / sizeof(u64))
 
 /**
  * heca_source_page() - the source page at @idx for the transport to send
@@ -30,52 +35,145 @@ struct page *heca_source_page(struct heca_session *s, pgoff_t idx)
 	return xa_load(&s->r->pages, idx);
 }
 
+static void heca_cpu_to_le64s(u64 *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cpu_to_le64s(&a[i]);
+}
+
+/*
+ * Send @set (pages of @r) as EXISTS chunks; chunks without a page are
+ * skipped.  Returns 0 or the transport's error.
+ */
+static int heca_source_send_set(struct heca_session *s,
+				const unsigned long *set)
+{
+	struct heca_region *r = s->r;
+	struct heca_msg_bitmap *bm;
+	pgoff_t first, nbits;
+	size_t words, len;
+	u64 *arr;
+	int err = 0;
+
+	if (!s->sent) {
+		s->sent = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long),
+				   GFP_KERNEL);
+		if (!s->sent)
+			return -ENOMEM;
+	}
+	bitmap_or(s->sent, s->sent, set, r->npages);
+
+	bm = kvmalloc(sizeof(*bm) + HECA_EXISTS_WORDS * sizeof(u64),
+		      GFP_KERNEL);
+	if (!bm)
+		return -ENOMEM;
+	arr = (u64 *)(bm + 1);
+
+	for (first = 0; first < r->npages && !err;
+	     first += HECA_EXISTS_WORDS * 64) {
+		nbits = min_t(pgoff_t, HECA_EXISTS_WORDS * 64,
+			      r->npages - first);
+		if (find_next_bit(set, first + nbits, first) >= first + nbits)
+			continue;
+		words = DIV_ROUND_UP(nbits, 64);
+		bitmap_to_arr64(arr, set + first / BITS_PER_LONG, nbits);
+		heca_cpu_to_le64s(arr, words);
+		bm->first = cpu_to_le64(first);
+		bm->nbits = cpu_to_le64(nbits);
+		len = sizeof(*bm) + words * sizeof(u64);
+		err = s->ops->send_msg(s->conn, HECA_MSG_EXISTS, bm, len);
+	}
+	kvfree(bm);
+	return err;
+}
+
 /**
- * heca_source_switchover() - send the page-existence bitmap and SWITCH
+ * heca_source_round() - send one pre-copy round
+ * @s:      a connected source session, before the switchover
+ * @round:  set to the round's number
+ * @pages:  set to the pages in it
+ *
+ * Takes the dirty set (the first round arms write tracking and takes every
+ * page the region has), sends it and ROUND.  The caller holds
+ * r->session_lock.
+ *
+ * Return: 0, -EOPNOTSUPP over a transport that cannot re-expose pages
+ * (RDMA, for now), -ENOMEM or the transport's error.
+ */
+int heca_source_round(struct heca_session *s, u32 *round, u64 *pages)
+{
+	struct heca_region *r = s->r;
+	struct heca_msg_round msg = { 0 };
+	unsigned long *set;
+	long n;
+	int err;
+
+	if (s->ops->expose)
+		return -EOPNOTSUPP;
+	set = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long), GFP_KERNEL);
+	if (!set)
+		return -ENOMEM;
+	n = heca_dirty_take(r, set);
+	if (n < 0) {
+		err = n;
+		goto out_free;
+	}
+	err = heca_source_send_set(s, set);
+	if (err)
+		goto out_free;
+	msg.round = cpu_to_le32(r->dirty_round);
+	msg.pages = cpu_to_le64(n);
+	err = s->ops->send_msg(s->conn, HECA_MSG_ROUND, &msg, sizeof(msg));
+	*round = r->dirty_round;
+	*pages = n;
+out_free:
+	kvfree(set);
+	return err;
+}
+
+/**
+ * heca_source_switchover() - expose the pages, send the final set and SWITCH
  * @s: a connected source session; the VM is paused
+ *
+ * After pre-copy rounds the final set is what was written since the last
+ * one; without rounds (post-copy) it is every page the region has, taken
+ * without arming write tracking.
  *
  * Return: 0 or the transport's error.
  */
 int heca_source_switchover(struct heca_session *s)
 {
 	struct heca_region *r = s->r;
-	struct heca_msg_bitmap *bm;
 	struct heca_msg_switch sw;
-	unsigned long idx, remote = 0;
-	pgoff_t first, nbits;
+	unsigned long *set, idx;
 	struct page *page;
-	__le64 *words;
-	size_t len;
-	u64 w;
-	int err = 0;
+	long n;
+	int err;
 
-	bm = kvmalloc(sizeof(*bm) + HECA_EXISTS_WORDS * sizeof(u64),
-		      GFP_KERNEL);
-	if (!bm)
-		return -ENOMEM;
-	words = (__le64 *)(bm + 1);
-
-	for (first = 0; first < r->npages && !err;
-	     first += HECA_EXISTS_WORDS * 64) {
-		nbits = min_t(pgoff_t, HECA_EXISTS_WORDS * 64,
-			      r->npages - first);
-		memset(words, 0, HECA_EXISTS_WORDS * sizeof(u64));
-		xa_for_each_range(&r->pages, idx, page, first,
-				  first + nbits - 1) {
-			w = le64_to_cpu(words[(idx - first) / 64]);
-			w |= 1ULL << ((idx - first) % 64);
-			words[(idx - first) / 64] = cpu_to_le64(w);
-			remote++;
-		}
-		bm->first = cpu_to_le64(first);
-		bm->nbits = cpu_to_le64(nbits);
-		len = sizeof(*bm) + DIV_ROUND_UP(nbits, 64) * sizeof(u64);
-		err = s->ops->send_msg(s->conn, HECA_MSG_EXISTS, bm, len);
-	}
-	kvfree(bm);
+	/* RDMA: register the pages the destination will read. */
+	err = s->ops->expose ? s->ops->expose(s->conn) : 0;
 	if (err)
 		return err;
 
-	sw.remote = cpu_to_le64(remote);
+	set = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long), GFP_KERNEL);
+	if (!set)
+		return -ENOMEM;
+	if (r->dirty_armed) {
+		n = heca_dirty_take(r, set);
+		err = n < 0 ? n : 0;
+	} else {
+		xa_for_each(&r->pages, idx, page)
+			__set_bit(idx, set);
+	}
+	if (!err)
+		err = heca_source_send_set(s, set);
+	kvfree(set);
+	if (err)
+		return err;
+
+	/* The pages the destination has from us: all sets together. */
+	sw.remote = cpu_to_le64(bitmap_weight(s->sent, r->npages));
 	return s->ops->send_msg(s->conn, HECA_MSG_SWITCH, &sw, sizeof(sw));
 }

@@ -58,7 +58,9 @@ static bool heca_transition_ok(enum heca_state from, enum heca_state to)
 	case HECA_STATE_COMPLETE:
 		return from == HECA_STATE_RUNNING;
 	case HECA_STATE_FAILED:
-		return from == HECA_STATE_CONNECTED ||
+		/* From NONE: a fault on a destination waited for no session. */
+		return from == HECA_STATE_NONE ||
+		       from == HECA_STATE_CONNECTED ||
 		       from == HECA_STATE_RUNNING;
 	default:
 		return false;
@@ -95,6 +97,7 @@ bool heca_region_set_state(struct heca_region *r, enum heca_state next,
 	switch (next) {
 	case HECA_STATE_CONNECTED:
 		r->error = 0;
+		r->synced_round = 0;
 		r->t_switch = 0;
 		r->t_end = 0;
 		break;
@@ -130,6 +133,10 @@ bool heca_region_set_state(struct heca_region *r, enum heca_state next,
  */
 void heca_session_fail(struct heca_region *r, int err, const char *why)
 {
+	/* A signal cut a send short: not an error userspace can read. */
+	if (err == -ERESTARTSYS || err == -ERESTARTNOINTR ||
+	    err == -ERESTARTNOHAND || err == -ERESTART_RESTARTBLOCK)
+		err = -EINTR;
 	if (heca_region_set_state(r, HECA_STATE_FAILED, err))
 		pr_err("%s: session failed: %s (%d); faults on missing pages now get SIGBUS\n",
 		       r->name, why, err);
@@ -141,10 +148,15 @@ static void heca_session_teardown(struct work_struct *work)
 					      teardown);
 	struct heca_region *r = s->r;
 
+	/*
+	 * Under session_lock: an ioctl (switchover) may be using the
+	 * connection; it gives up soon, the connection being dead or its
+	 * sends bounded by the session's timeout.
+	 */
+	mutex_lock(&r->session_lock);
 	heca_puller_stop(s);
 	s->ops->close(s->conn);
 
-	mutex_lock(&r->session_lock);
 	spin_lock_irq(&r->state_lock);
 	r->live_session = NULL;
 	spin_unlock_irq(&r->state_lock);
@@ -152,8 +164,30 @@ static void heca_session_teardown(struct work_struct *work)
 	mutex_unlock(&r->session_lock);
 
 	wake_up_all(&r->state_wq);
+	kvfree(s->sent);
 	kfree(s);
 	heca_region_unuse(r);
+}
+
+/* Source: the destination holds every page of a round. */
+static int heca_source_synced(struct heca_region *r, const void *payload,
+			      size_t len)
+{
+	const struct heca_msg_round *m = payload;
+	u32 round;
+
+	if (len != sizeof(*m) || m->reserved || m->pages)
+		return -EPROTO;
+	round = le32_to_cpu(m->round);
+	spin_lock_irq(&r->state_lock);
+	if (round <= r->synced_round || round > r->dirty_round) {
+		spin_unlock_irq(&r->state_lock);
+		return -EPROTO;
+	}
+	r->synced_round = round;
+	spin_unlock_irq(&r->state_lock);
+	wake_up_all(&r->state_wq);
+	return 0;
 }
 
 /**
@@ -175,11 +209,16 @@ void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
 	if (heca_region_is_dest(r)) {
 		if (type == HECA_MSG_EXISTS)
 			err = heca_dest_set_exists(r, payload, len);
+		else if (type == HECA_MSG_ROUND)
+			err = heca_dest_round(r, payload, len);
 		else if (type == HECA_MSG_SWITCH)
 			err = heca_dest_switch(r, payload, len);
 	} else if (type == HECA_MSG_DONE && !len) {
-		heca_region_set_state(r, HECA_STATE_COMPLETE, 0);
-		err = 0;
+		/* Only after the switchover: every page then went. */
+		if (heca_region_set_state(r, HECA_STATE_COMPLETE, 0))
+			err = 0;
+	} else if (type == HECA_MSG_SYNCED) {
+		err = heca_source_synced(r, payload, len);
 	}
 	if (err)
 		heca_session_fail(r, err, "unexpected message from the peer");
@@ -234,6 +273,8 @@ static int heca_handshake_dest(struct heca_session *s, unsigned long timeout)
 		err = -EPROTO;
 	else if (crypto_memneq(hello.token, s->token, sizeof(s->token)))
 		err = -EACCES;
+	else if (hello.flags)
+		err = -EPROTO;
 	else if (le32_to_cpu(hello.page_shift) != PAGE_SHIFT ||
 		 le64_to_cpu(hello.npages) != r->npages)
 		err = -EINVAL;
@@ -332,15 +373,14 @@ static int heca_session_start(struct heca_region *r,
 	err = heca_check_start(a);
 	if (err)
 		return err;
-	if (a->transport != HECA_TRANSPORT_TCP)
-		return -EPROTONOSUPPORT;	/* RDMA: not built yet */
 	timeout = msecs_to_jiffies(a->timeout_ms ?: HECA_DEFAULT_TIMEOUT_MS);
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
 	s->r = r;
-	s->ops = &heca_tcp_ops;
+	s->ops = a->transport == HECA_TRANSPORT_RDMA ? &heca_rdma_ops :
+						       &heca_tcp_ops;
 	memcpy(s->token, a->token, sizeof(s->token));
 	s->timeout = msecs_to_jiffies(a->fault_timeout_ms ?:
 				      HECA_DEFAULT_TIMEOUT_MS);
@@ -433,6 +473,36 @@ out:
 	return err;
 }
 
+static int heca_session_round(struct heca_region *r, struct heca_round *a)
+{
+	struct heca_session *s;
+	int err;
+
+	if (a->flags || a->reserved0 ||
+	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+		return -EINVAL;
+	if (heca_region_is_dest(r))
+		return -EINVAL;
+	mutex_lock(&r->session_lock);
+	s = r->session;
+	if (!s || heca_region_state(r) != HECA_STATE_CONNECTED) {
+		err = s ? -EINVAL : -ENOTCONN;
+		goto out;
+	}
+	err = heca_source_round(s, &a->round, &a->pages);
+	if (err && err != -EOPNOTSUPP)
+		heca_session_fail(r, err, "a pre-copy round failed");
+out:
+	mutex_unlock(&r->session_lock);
+	return err;
+}
+
+static bool heca_synced_reached(struct heca_region *r, u32 round)
+{
+	return READ_ONCE(r->synced_round) >= round ||
+	       heca_region_state(r) == HECA_STATE_FAILED;
+}
+
 static bool heca_state_reached(struct heca_region *r, u32 want)
 {
 	enum heca_state st = heca_region_state(r);
@@ -444,10 +514,15 @@ static int heca_session_wait(struct heca_region *r, struct heca_wait *w)
 {
 	long ret = 1;
 
-	if (w->flags || w->reserved0 ||
+	bool synced = w->flags & HECA_WAIT_SYNCED;
+	u32 round = w->round;
+
+	if ((w->flags & ~HECA_WAIT_SYNCED) ||
 	    memchr_inv(w->reserved, 0, sizeof(w->reserved)))
 		return -EINVAL;
-	if (w->state != HECA_STATE_CONNECTED &&
+	if (synced && (heca_region_is_dest(r) || !round))
+		return -EINVAL;
+	if (!synced && w->state != HECA_STATE_CONNECTED &&
 	    w->state != HECA_STATE_RUNNING && w->state != HECA_STATE_COMPLETE)
 		return -EINVAL;
 	if (w->timeout_ms > HECA_MAX_TIMEOUT_MS)
@@ -455,18 +530,26 @@ static int heca_session_wait(struct heca_region *r, struct heca_wait *w)
 	if (w->timeout_ms) {
 		unsigned long t = msecs_to_jiffies(w->timeout_ms);
 
-		ret = wait_event_interruptible_timeout(r->state_wq,
-						       heca_state_reached(r, w->state),
-						       t);
+		if (synced)
+			ret = wait_event_interruptible_timeout(r->state_wq,
+							       heca_synced_reached(r, round),
+							       t);
+		else
+			ret = wait_event_interruptible_timeout(r->state_wq,
+							       heca_state_reached(r, w->state),
+							       t);
 	}
 	spin_lock_irq(&r->state_lock);
 	w->error = r->error;
 	w->state = r->state;
+	w->round = r->synced_round;
 	spin_unlock_irq(&r->state_lock);
 	if (w->state == HECA_STATE_FAILED)
 		return -EIO;
 	if (ret < 0)
 		return -EINTR;
+	if (synced)
+		return w->round >= round ? 0 : -ETIMEDOUT;
 	return heca_state_reached(r, w->state) &&
 	       w->state != HECA_STATE_NONE ? 0 : -ETIMEDOUT;
 }
@@ -511,6 +594,8 @@ long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct heca_switchover sw;
 		struct heca_wait wait;
 		struct heca_stats stats;
+		struct heca_dirty dirty;
+		struct heca_round round;
 	} *a;
 	int err;
 
@@ -520,6 +605,8 @@ long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(HECA_IOC_SESSION_START):
 	case _IOC_NR(HECA_IOC_SWITCHOVER):
 	case _IOC_NR(HECA_IOC_SESSION_ABORT):
+	case _IOC_NR(HECA_IOC_DIRTY):
+	case _IOC_NR(HECA_IOC_ROUND):
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
@@ -569,6 +656,22 @@ long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			break;
 		heca_stats_fill(r, &a->stats);
 		if (copy_to_user(uarg, &a->stats, sizeof(a->stats)))
+			err = -EFAULT;
+		break;
+	case _IOC_NR(HECA_IOC_ROUND):
+		err = heca_copy_in(&a->round, sizeof(a->round), cmd,
+				   HECA_IOC_ROUND, uarg);
+		if (!err)
+			err = heca_session_round(r, &a->round);
+		if (!err && copy_to_user(uarg, &a->round, sizeof(a->round)))
+			err = -EFAULT;
+		break;
+	case _IOC_NR(HECA_IOC_DIRTY):
+		err = heca_copy_in(&a->dirty, sizeof(a->dirty), cmd,
+				   HECA_IOC_DIRTY, uarg);
+		if (!err)
+			err = heca_dirty_ioctl(r, &a->dirty);
+		if (!err && copy_to_user(uarg, &a->dirty, sizeof(a->dirty)))
 			err = -EFAULT;
 		break;
 	default:

@@ -51,6 +51,11 @@ struct heca_fetch {
  * @recv_msg:	before @start only: receive one message within @timeout
  *		jiffies; the payload (at most @max bytes) lands in @buf
  * @send_msg:	send one control message; may sleep; serialized inside
+ * @expose:	source, optional: before a set of pages is sent (EXISTS: each
+ *		pre-copy round, the switchover), make the pages the source
+ *		has readable by the peer (RDMA: register the chunks that got
+ *		pages since the last call, send their registrations); NULL
+ *		when the transport serves reads itself
  * @start:	start receiving: messages go to heca_session_recv(), read
  *		answers to heca_fetch_done(), READ requests are served from
  *		heca_source_page()
@@ -73,12 +78,14 @@ struct heca_transport_ops {
 			void *buf, size_t max, unsigned long timeout);
 	int (*send_msg)(struct heca_conn *c, u16 type, const void *payload,
 			size_t len);
+	int (*expose)(struct heca_conn *c);
 	int (*start)(struct heca_conn *c);
 	int (*read_pages)(struct heca_conn *c, struct heca_fetch *f);
 	void (*close)(struct heca_conn *c);
 };
 
 extern const struct heca_transport_ops heca_tcp_ops;
+extern const struct heca_transport_ops heca_rdma_ops;
 
 /**
  * struct heca_session - a region bound to its peer
@@ -88,6 +95,8 @@ extern const struct heca_transport_ops heca_tcp_ops;
  * @conn:	the connection, set once before the session is published
  * @token:	the session secret
  * @timeout:	fault/stall timeout in jiffies
+ * @sent:	source: pages sent in any set of this session (NULL until the
+ *		first); used under the region's session_lock
  * @puller:	destination: the thread that issues fetches
  * @teardown:	closes the connection once the session is over
  */
@@ -97,6 +106,7 @@ struct heca_session {
 	struct heca_conn *conn;
 	u8 token[HECA_TOKEN_BYTES];
 	unsigned long timeout;
+	unsigned long *sent;
 	struct task_struct *puller;
 	struct work_struct teardown;
 };
@@ -112,9 +122,12 @@ struct heca_urgent {
  * @present:	pages that hold their final data (in region->pages)
  * @want:	pages the source has that are neither present nor being fetched
  * @remote:	pages the source has; the others are zero, never sent
+ * @redo:	pages invalidated while being fetched: fetch them again
  * @ready:	the switchover was received: @remote is final
  * @urgent:	pages faults wait for, for the puller to fetch first
  * @cursor:	where the background pull goes on
+ * @round:	the last pre-copy round received
+ * @synced:	the last round reported to the source as held entirely
  * @nr_remote:	bits in @remote
  * @nr_want:	bits in @want
  * @nr_fetched:	pages of @remote now present
@@ -132,9 +145,12 @@ struct heca_dest {
 	unsigned long *present;
 	unsigned long *want;
 	unsigned long *remote;
+	unsigned long *redo;
 	bool ready;
 	DECLARE_KFIFO(urgent, struct heca_urgent, 64);
 	pgoff_t cursor;
+	u32 round;
+	u32 synced;
 	unsigned long nr_remote;
 	unsigned long nr_want;
 	unsigned long nr_fetched;
@@ -162,6 +178,7 @@ vm_fault_t heca_dest_fault(struct heca_region *r, struct vm_fault *vmf);
 int heca_dest_set_exists(struct heca_region *r, const void *payload,
 			 size_t len);
 int heca_dest_switch(struct heca_region *r, const void *payload, size_t len);
+int heca_dest_round(struct heca_region *r, const void *payload, size_t len);
 void heca_fetch_done(struct heca_fetch *f, int err);
 int heca_puller_start(struct heca_session *s);
 void heca_puller_stop(struct heca_session *s);
@@ -170,6 +187,7 @@ void heca_dest_wake(struct heca_region *r);
 /* serve.c: the source side */
 struct page *heca_source_page(struct heca_session *s, pgoff_t idx);
 int heca_source_switchover(struct heca_session *s);
+int heca_source_round(struct heca_session *s, u32 *round, u64 *pages);
 
 /* stats.c */
 void heca_stats_fault_time(struct heca_region *r, u64 ns);

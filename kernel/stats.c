@@ -70,13 +70,15 @@ void heca_stats_fill(struct heca_region *r, struct heca_stats *st)
 	struct heca_dest *d = r->dest;
 	u64 t_switch, t_end;
 
-	spin_lock(&r->state_lock);
+	spin_lock_irq(&r->state_lock);
 	st->state = r->state;
 	st->error = r->error;
 	st->transport = r->transport;
 	t_switch = r->t_switch;
 	t_end = r->t_end;
-	spin_unlock(&r->state_lock);
+	st->synced_round = r->synced_round;
+	spin_unlock_irq(&r->state_lock);
+	st->round = r->dirty_round;
 
 	st->role = d ? 1 : 0;
 	st->pages_total = r->npages;
@@ -84,6 +86,8 @@ void heca_stats_fill(struct heca_region *r, struct heca_stats *st)
 		spin_lock(&d->lock);
 		st->pages_present = d->nr_fetched;
 		st->pages_remote = d->nr_remote;
+		st->round = d->round;
+		st->synced_round = d->synced;
 		spin_unlock(&d->lock);
 	} else {
 		st->pages_present = atomic_long_read(&r->resident);

@@ -232,19 +232,25 @@ enum heca_state {
 	HECA_STATE_FAILED = 4,		/* see @error */
 };
 
+/* HECA_IOC_WAIT flags */
+/* Wait for the destination to hold every page of pre-copy round @round. */
+#define HECA_WAIT_SYNCED	0x1U
+
 /**
- * struct heca_wait - HECA_IOC_WAIT: wait for a session state
+ * struct heca_wait - HECA_IOC_WAIT: wait for a session state or a round
  * @argsz:	sizeof(struct heca_wait)
- * @flags:	must be 0
- * @state:	in: the state to wait for (HECA_STATE_RUNNING or
- *		HECA_STATE_COMPLETE); out: the state reached
+ * @flags:	0 or HECA_WAIT_SYNCED
+ * @state:	in: the state to wait for (HECA_STATE_CONNECTED, _RUNNING or
+ *		_COMPLETE; ignored with HECA_WAIT_SYNCED); out: the state
  * @timeout_ms:	in: at most this long; 0: do not wait
  * @error:	out: the positive errno a failed session ended with, or 0
- * @reserved0:	must be 0
+ * @round:	in, with HECA_WAIT_SYNCED (source only): the round; out: the
+ *		last round the destination holds entirely
  * @reserved:	must be 0
  *
- * Returns 0 once the state is reached or passed, -EIO if the session
- * failed (state and error say why), -ETIMEDOUT, or -EINTR on a signal.
+ * Returns 0 once the state (or round) is reached or passed, -EIO if the
+ * session failed (state and error say why), -ETIMEDOUT, or -EINTR on a
+ * signal.
  */
 struct heca_wait {
 	__u32 argsz;
@@ -252,8 +258,32 @@ struct heca_wait {
 	__u32 state;
 	__u32 timeout_ms;
 	__u32 error;
-	__u32 reserved0;
+	__u32 round;
 	__u64 reserved[2];
+};
+
+/**
+ * struct heca_round - HECA_IOC_ROUND: one pre-copy round (source)
+ * @argsz:	sizeof(struct heca_round)
+ * @flags:	must be 0
+ * @round:	out: its number; round 1 arms write tracking and sends every
+ *		page the region has, later rounds the pages written since
+ * @reserved0:	must be 0
+ * @pages:	out: pages in the round
+ * @reserved:	must be 0
+ *
+ * In state HECA_STATE_CONNECTED, with the VM running.  Returns once the
+ * set is on its way; the destination invalidates those pages and pulls
+ * them; HECA_IOC_WAIT with HECA_WAIT_SYNCED says when it has them all.
+ * The switchover then sends only what was written after the last round.
+ */
+struct heca_round {
+	__u32 argsz;
+	__u32 flags;
+	__u32 round;
+	__u32 reserved0;
+	__u64 pages;
+	__u64 reserved[3];
 };
 
 /* Fault service time histogram: bucket i counts times in [2^i, 2^(i+1)) us. */
@@ -290,6 +320,8 @@ struct heca_wait {
  * @fault_ns_sum: sum of fault service times (average: / @fault_count)
  * @fault_count: fault service times measured
  * @fault_hist:	log2 histogram of fault service times in microseconds
+ * @round:	pre-copy rounds sent (source) or received (destination)
+ * @synced_round: the last round the destination holds entirely
  * @reserved:	0
  */
 struct heca_stats {
@@ -318,7 +350,38 @@ struct heca_stats {
 	__u64 fault_ns_sum;
 	__u64 fault_count;
 	__u64 fault_hist[HECA_HIST_BUCKETS];
-	__u64 reserved[7];
+	__u32 round;
+	__u32 synced_round;
+	__u64 reserved[6];
+};
+
+/**
+ * struct heca_dirty - HECA_IOC_DIRTY: take a source region's dirty set
+ * @argsz:	sizeof(struct heca_dirty)
+ * @flags:	must be 0
+ * @bitmap:	user pointer to (pages + 63) / 64 __u64 words; on return bit
+ *		(i % 64) of word i / 64 is set if page i is in the set
+ * @bitmap_bytes: size of the buffer at @bitmap, at least 8 * words
+ * @pages:	out: pages in the set
+ * @round:	out: 1 for the first call, which arms write tracking and
+ *		takes every page the region has; then 2, 3, ...
+ * @reserved0:	must be 0
+ * @reserved:	must be 0
+ *
+ * Takes and clears the set of pages written since the previous call and
+ * re-arms tracking, atomically with respect to writers: a write either
+ * is in this set or in the next.  Source regions only, and not while a
+ * session runs (its rounds take the set then).  Needs CAP_SYS_ADMIN.
+ */
+struct heca_dirty {
+	__u32 argsz;
+	__u32 flags;
+	__u64 bitmap;
+	__u64 bitmap_bytes;
+	__u64 pages;
+	__u32 round;
+	__u32 reserved0;
+	__u64 reserved[2];
 };
 
 /* Control device (/dev/heca/control) ioctls: numbers 0x00-0x0f. */
@@ -333,5 +396,7 @@ struct heca_stats {
 #define HECA_IOC_WAIT		_IOWR(HECA_IOC_MAGIC, 0x12, struct heca_wait)
 #define HECA_IOC_STATS		_IOWR(HECA_IOC_MAGIC, 0x13, struct heca_stats)
 #define HECA_IOC_SESSION_ABORT	_IO(HECA_IOC_MAGIC, 0x14)
+#define HECA_IOC_DIRTY		_IOWR(HECA_IOC_MAGIC, 0x15, struct heca_dirty)
+#define HECA_IOC_ROUND		_IOWR(HECA_IOC_MAGIC, 0x16, struct heca_round)
 
 #endif /* _UAPI_LINUX_HECA_H */

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pre-copy, hybrid and post-copy migration of a running KVM guest between
+ * two regions of one kernel over loopback TCP, driven by the policy library
+ * (tools/lib/heca_migrate.c).  The verifying guest keeps rewriting its
+ * pages in a vCPU thread, at a set dirty rate, while rounds
+ * (HECA_IOC_ROUND) send what it dirtied and the destination pulls it; the
+ * policy pauses it when the rounds converge or at the timeout, the final
+ * set goes (HECA_IOC_SWITCHOVER) and the guest resumes at the destination
+ * (pre-copy: after every page arrived; hybrid, post-copy: at once) in a
+ * vCPU thread there.  The guest verifies every page, and every data page
+ * equals the source's at pause.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "kselftest_harness.h"
+#include "heca_test.h"
+#include "heca_session.h"
+#include "heca_vmm.h"
+#include "guests/kvm/kvm_guest.h"
+#include "guests/multiboot/heca_guest.h"
+#include "heca_migrate.h"
+
+__asm__(".pushsection .rodata\n"
+	".global verify_bin, verify_bin_end\n"
+	".balign 16\n"
+	"verify_bin:\n"
+	".incbin \"guests/kvm/build/verify.bin\"\n"
+	"verify_bin_end:\n"
+	".popsection\n");
+extern const unsigned char verify_bin[], verify_bin_end[];
+
+#define MEM		(64 * MiB)
+#define DATA_START	(1 * MiB)
+#define DATA_END	(56 * MiB)
+
+struct vcpu_thread {
+	struct heca_vm v;
+	pthread_t thread;
+	bool started;
+	unsigned int throttle_us;	/* sleep per page: the dirty rate */
+	atomic_bool pause;
+	atomic_ulong written;
+	int err;
+	uint32_t bad;			/* destination: what the guest found */
+};
+
+/* Run the guest, answering GO, until asked to pause; then leave it so. */
+static void *vcpu_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct heca_vm *v = &t->v;
+
+	for (;;) {
+		if (ioctl(v->vcpu, KVM_RUN, 0)) {
+			t->err = -errno;
+			return NULL;
+		}
+		if (v->run->exit_reason != KVM_EXIT_IO) {
+			t->err = -EIO;
+			return NULL;
+		}
+		if (v->run->io.port != KVM_GUEST_PORT_CMD)
+			continue;
+		if (!atomic_load(&t->pause)) {
+			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
+			atomic_fetch_add(&t->written, 1);
+			if (t->throttle_us)
+				usleep(t->throttle_us);
+			continue;
+		}
+		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
+		v->run->immediate_exit = 1;
+		ioctl(v->vcpu, KVM_RUN, 0);	/* completes the IN: -EINTR */
+		return NULL;
+	}
+}
+
+/* The destination's vCPU: run the guest until it has verified. */
+static void *dest_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct heca_vm *v = &t->v;
+
+	t->bad = ~0u;
+	for (;;) {
+		if (ioctl(v->vcpu, KVM_RUN, 0)) {
+			t->err = -errno;
+			return NULL;
+		}
+		if (v->run->exit_reason != KVM_EXIT_IO) {
+			t->err = -EIO;
+			return NULL;
+		}
+		if (v->run->io.port == KVM_GUEST_PORT_VERIFIED)
+			t->bad = *heca_vm_io_data(v);
+		if (v->run->io.port == KVM_GUEST_PORT_DONE)
+			return NULL;
+	}
+}
+
+FIXTURE(pre) {
+	int ctl, sfd, dfd;
+	uint8_t *src, *dst;
+	char sname[HECA_NAME_MAX], dname[HECA_NAME_MAX];
+	struct vcpu_thread a, b;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
+FIXTURE_VARIANT(pre) {
+	enum heca_mig_mode mode;
+	unsigned int timeout_ms;
+	unsigned int downtime_ms;
+	unsigned int throttle_us;
+	enum heca_mig_end end;		/* how the rounds must end */
+};
+
+/* A slow writer: the rounds shrink below the downtime budget. */
+FIXTURE_VARIANT_ADD(pre, precopy_converges) {
+	.mode = HECA_MIG_PRECOPY, .timeout_ms = 300000,
+	.downtime_ms = 3000, .throttle_us = 20000,
+	.end = HECA_MIG_CONVERGED,
+};
+
+/* A fast writer and a tiny budget: forced stop-and-copy at the timeout. */
+FIXTURE_VARIANT_ADD(pre, precopy_forced) {
+	.mode = HECA_MIG_PRECOPY, .timeout_ms = 4000,
+	.downtime_ms = 1, .throttle_us = 0,
+	.end = HECA_MIG_TIMEOUT,
+};
+
+/* The same writer in hybrid: post-copy takes over at the timeout. */
+FIXTURE_VARIANT_ADD(pre, hybrid_switches) {
+	.mode = HECA_MIG_HYBRID, .timeout_ms = 4000,
+	.downtime_ms = 1, .throttle_us = 0,
+	.end = HECA_MIG_TIMEOUT,
+};
+
+/* Hybrid with --timeout 0 is post-copy: no rounds. */
+FIXTURE_VARIANT_ADD(pre, hybrid_timeout0) {
+	.mode = HECA_MIG_HYBRID, .timeout_ms = 0,
+	.downtime_ms = 300, .throttle_us = 0,
+	.end = HECA_MIG_NO_ROUNDS,
+};
+
+FIXTURE_VARIANT_ADD(pre, postcopy) {
+	.mode = HECA_MIG_POSTCOPY, .timeout_ms = 0,
+	.downtime_ms = 300, .throttle_us = 0,
+	.end = HECA_MIG_NO_ROUNDS,
+};
+
+static int open_side(int ctl, char *name, const char *what, bool dest,
+		     uint8_t **mem)
+{
+	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
+	char path[64];
+	int fd;
+
+	heca_unique_name(name, HECA_NAME_MAX, what);
+	memcpy(c.name, name, strlen(name));
+	c.flags = dest ? HECA_REGION_DEST : 0;
+	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
+		return -errno;
+	heca_region_path(path, sizeof(path), name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return *mem == MAP_FAILED ? -errno : fd;
+}
+
+FIXTURE_SETUP(pre)
+{
+	heca_vm_init(&self->a.v);
+	heca_vm_init(&self->b.v);
+	self->ctl = heca_ctl_open();
+	ASSERT_LE(0, self->ctl);
+	self->sfd = open_side(self->ctl, self->sname, "psrc", false,
+			      &self->src);
+	ASSERT_LE(0, self->sfd);
+	self->dfd = open_side(self->ctl, self->dname, "pdst", true,
+			      &self->dst);
+	ASSERT_LE(0, self->dfd);
+}
+
+FIXTURE_TEARDOWN(pre)
+{
+	if (self->a.started) {
+		/* A failed assertion left the guest running: stop it. */
+		atomic_store(&self->a.pause, true);
+		pthread_join(self->a.thread, NULL);
+	}
+	if (self->b.started)
+		pthread_join(self->b.thread, NULL);
+	heca_vm_release(&self->a.v);
+	heca_vm_release(&self->b.v);
+	ioctl(self->sfd, HECA_IOC_SESSION_ABORT);
+	ioctl(self->dfd, HECA_IOC_SESSION_ABORT);
+	munmap(self->src, MEM);
+	munmap(self->dst, MEM);
+	close(self->sfd);
+	close(self->dfd);
+	heca_destroy_settled(self->ctl, self->sname);
+	heca_destroy_settled(self->ctl, self->dname);
+	close(self->ctl);
+}
+
+static uint32_t page_sum(const uint8_t *p)
+{
+	const uint32_t *w = (const uint32_t *)p;
+	uint32_t h = HG_FNV_INIT, i;
+
+	for (i = 0; i < HG_PAGE_WORDS; i++)
+		h = hg_fnv(h, w[i]);
+	return h;
+}
+
+static int do_round(int fd, struct heca_round *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->argsz = sizeof(*r);
+	return ioctl(fd, HECA_IOC_ROUND, r) ? -errno : 0;
+}
+
+static int wait_synced(int fd, __u32 round, __u32 ms)
+{
+	struct heca_wait w = { .argsz = sizeof(w), .flags = HECA_WAIT_SYNCED,
+			       .round = round, .timeout_ms = ms };
+
+	return ioctl(fd, HECA_IOC_WAIT, &w) ? -errno : 0;
+}
+
+/* The VMM's part, for the policy. */
+static int vmm_pause(void *ctx)
+{
+	FIXTURE_DATA(pre) *self = ctx;
+
+	atomic_store(&self->a.pause, true);
+	pthread_join(self->a.thread, NULL);
+	self->a.started = false;
+	if (self->a.err)
+		return self->a.err;
+	if (ioctl(self->a.v.vcpu, KVM_GET_REGS, &self->regs) ||
+	    ioctl(self->a.v.vcpu, KVM_GET_SREGS, &self->sregs))
+		return -errno;
+	return 0;
+}
+
+static int vmm_handover(void *ctx)
+{
+	FIXTURE_DATA(pre) *self = ctx;
+	int err;
+
+	err = heca_vm_create(&self->b.v, self->dst, MEM, true);
+	if (err)
+		return err;
+	if (ioctl(self->b.v.vcpu, KVM_SET_SREGS, &self->sregs) ||
+	    ioctl(self->b.v.vcpu, KVM_SET_REGS, &self->regs))
+		return -errno;
+	return 0;
+}
+
+static int vmm_resume(void *ctx)
+{
+	FIXTURE_DATA(pre) *self = ctx;
+
+	if (pthread_create(&self->b.thread, NULL, dest_main, &self->b))
+		return -EAGAIN;
+	self->b.started = true;
+	return 0;
+}
+
+static struct __test_metadata *round_md;
+
+static void vmm_round(void *ctx, const struct heca_mig_round *r)
+{
+	struct __test_metadata *_metadata = round_md;
+
+	(void)ctx;
+	TH_LOG("round %u: %llu pages in %.0f ms, %.1f MB/s", r->round,
+	       (unsigned long long)r->pages, r->ns / 1e6,
+	       r->bytes_per_s / 1e6);
+}
+
+static const struct heca_mig_ops vmm_ops = {
+	.pause = vmm_pause,
+	.handover = vmm_handover,
+	.resume = vmm_resume,
+	.round_done = vmm_round,
+};
+
+TEST_F_TIMEOUT(pre, migrate_verifies, 900)
+{
+	const unsigned long first = DATA_START / 4096, last = DATA_END / 4096;
+	struct kvm_guest_params p = {
+		.magic = KVM_GUEST_MAGIC, .start = DATA_START,
+		.end = DATA_END, .seed = (uint32_t)getpid() * 2654435761u,
+		.top = MEM,
+	};
+	struct heca_mig_params mp = {
+		.mode = variant->mode, .timeout_ms = variant->timeout_ms,
+		.downtime_ms = variant->downtime_ms,
+	};
+	struct heca_session_start args;
+	struct heca_mig_result res;
+	struct heca_listener l;
+	struct heca_stats st;
+	__u8 token[HECA_TOKEN_BYTES];
+	unsigned long i, differ = 0;
+	int err;
+
+	/* The guest runs at the source, in its own thread. */
+	err = heca_vm_create(&self->a.v, self->src, MEM, true);
+	ASSERT_EQ(0, err) TH_LOG("VM: %s", strerror(-err));
+	memcpy(self->src + KVM_GUEST_LOAD, verify_bin,
+	       verify_bin_end - verify_bin);
+	memcpy(self->src + KVM_GUEST_PARAMS, &p, sizeof(p));
+	ASSERT_EQ(0, heca_vm_flat32(&self->a.v, KVM_GUEST_LOAD,
+				    KVM_GUEST_STACK, true));
+	self->a.throttle_us = variant->throttle_us;
+	ASSERT_EQ(0, pthread_create(&self->a.thread, NULL, vcpu_main,
+				    &self->a));
+	self->a.started = true;
+	/* Until it filled its memory once and dirties pages. */
+	while (atomic_load(&self->a.written) < 20 && !self->a.err)
+		usleep(10000);
+	ASSERT_EQ(0, self->a.err);
+
+	heca_random_token(token);
+	heca_start_args(&args, "127.0.0.1", 20000 + getpid() % 20000, token,
+			20000, 60000);
+	ASSERT_EQ(0, heca_listen_async(&l, self->dfd, &args));
+	ASSERT_EQ(0, heca_session_connect(self->sfd, &args, 20));
+	ASSERT_EQ(0, heca_listen_finish(&l));
+
+	round_md = _metadata;
+	err = heca_migrate(self->sfd, &mp, &vmm_ops, self, &res);
+	ASSERT_EQ(0, err) TH_LOG("%s: %s", res.failed, strerror(-err));
+	pthread_join(self->b.thread, NULL);
+	self->b.started = false;
+	ASSERT_EQ(0, self->b.err);
+	EXPECT_EQ(0, self->b.bad) TH_LOG("the guest found %u bad pages",
+					 self->b.bad);
+	ASSERT_EQ(0, heca_wait(self->dfd, HECA_STATE_COMPLETE, 120000, NULL,
+			       NULL));
+
+	/* The source's pages are as they were at pause. */
+	for (i = first; i < last; i++)
+		differ += page_sum(self->dst + i * 4096) !=
+			  page_sum(self->src + i * 4096);
+	EXPECT_EQ(0, differ);
+
+	ASSERT_EQ(0, heca_stats(self->dfd, &st));
+	TH_LOG("%s: %s after %u rounds (%llu pages); downtime %.1f ms (switchover %.1f ms), total %.0f ms; dest remote %llu, on demand %llu, prefetched %llu; source sent %llu",
+	       heca_mig_mode_name(variant->mode), heca_mig_end_name(res.end),
+	       res.rounds, (unsigned long long)res.round_pages,
+	       res.downtime_ns / 1e6, res.switch_ns / 1e6, res.total_ns / 1e6,
+	       st.pages_remote, st.pages_on_demand, st.pages_prefetched,
+	       res.stats.pages_sent);
+	EXPECT_EQ(variant->end, res.end);
+	EXPECT_EQ(HECA_STATE_COMPLETE, res.stats.state);
+	EXPECT_EQ(st.pages_remote, st.pages_present);
+	EXPECT_EQ(res.stats.pages_sent, st.pages_on_demand + st.pages_prefetched);
+	if (variant->end == HECA_MIG_NO_ROUNDS) {
+		EXPECT_EQ(0, res.rounds);
+		EXPECT_EQ(0, st.round);
+		/* Post-copy: each page once. */
+		EXPECT_EQ(st.pages_remote, res.stats.pages_sent);
+		EXPECT_LT(0, st.pages_on_demand);
+	} else {
+		EXPECT_LE(1, res.rounds);
+		/* Round 1: the data, the parameters, the code, the stack. */
+		EXPECT_LE(last - first + 3, res.round_pages);
+		/* Pages written during the rounds went more than once. */
+		EXPECT_LT(st.pages_remote, res.stats.pages_sent);
+	}
+	if (variant->mode == HECA_MIG_PRECOPY) {
+		/* Everything was there before the guest resumed. */
+		EXPECT_EQ(0, st.faults);
+		EXPECT_EQ(0, st.pages_on_demand);
+	}
+}
+
+TEST_F(pre, round_bad_input)
+{
+	struct heca_round r;
+
+	EXPECT_EQ(-ENOTCONN, do_round(self->sfd, &r));
+	EXPECT_EQ(-EINVAL, do_round(self->dfd, &r));
+	memset(&r, 0, sizeof(r));
+	r.argsz = sizeof(r);
+	r.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->sfd, HECA_IOC_ROUND, &r));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, wait_synced(self->dfd, 1, 10));
+	EXPECT_EQ(-EINVAL, wait_synced(self->sfd, 0, 10));
+	EXPECT_EQ(-ETIMEDOUT, wait_synced(self->sfd, 1, 10));
+}
+
+TEST_HARNESS_MAIN
