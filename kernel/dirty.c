@@ -62,8 +62,11 @@ static void heca_dirty_take_page(struct heca_region *r, struct page *page)
  * @out: a zeroed bitmap of @r->npages bits that receives the set
  *
  * The first call arms tracking and takes every page the region has.
- * Callers serialize (the session lock, or the ioctl's exclusion of
- * sessions).
+ * Write protection is per page (folio_mkclean) for small sets and one
+ * unmap of every mapping for large ones (the first round, and sets over a
+ * sixteenth of the region): then reads fault once more too, but KVM gets
+ * one invalidation instead of one per page.  Callers serialize (the
+ * session lock, or the ioctl's exclusion of sessions).
  *
  * Return: the number of pages taken, or -ENOMEM.
  */
@@ -79,17 +82,42 @@ long heca_dirty_take(struct heca_region *r, unsigned long *out)
 			return -ENOMEM;
 	}
 	if (!r->dirty_armed) {
-		/* From now on writes are recorded; take everything there is. */
+		/*
+		 * From now on writes are recorded; take everything there is,
+		 * then unmap every mapping at once (one MMU notifier call for
+		 * KVM instead of one per page): the next write to any page
+		 * faults into heca_page_mkwrite().  A write before the unmap
+		 * lands in a page of this round, which is read after it.
+		 */
 		WRITE_ONCE(r->dirty_armed, true);
 		xa_for_each(&r->pages, idx, page) {
-			heca_dirty_take_page(r, page);
+			clear_bit(idx, r->dirty);
 			__set_bit(idx, out);
 			n++;
-			cond_resched();
 		}
+		unmap_mapping_range(r->inode->i_mapping, 0, 0, 0);
 		r->dirty_round = 1;
 		return n;
 	}
+	n = bitmap_weight(r->dirty, r->npages);
+	if (n > r->npages / 16) {
+		/*
+		 * Many pages: the same in bulk.  A page written between its
+		 * bit's clearing and the unmap is in this round; any other
+		 * page is write-protected already, so its write faults.
+		 */
+		n = 0;
+		for_each_set_bit(idx, r->dirty, r->npages) {
+			if (test_and_clear_bit(idx, r->dirty)) {
+				__set_bit(idx, out);
+				n++;
+			}
+		}
+		unmap_mapping_range(r->inode->i_mapping, 0, 0, 0);
+		r->dirty_round++;
+		return n;
+	}
+	n = 0;
 	for_each_set_bit(idx, r->dirty, r->npages) {
 		page = xa_load(&r->pages, idx);
 		if (WARN_ON_ONCE(!page))
@@ -101,6 +129,21 @@ long heca_dirty_take(struct heca_region *r, unsigned long *out)
 	}
 	r->dirty_round++;
 	return n;
+}
+
+/**
+ * heca_dirty_reset() - forget earlier rounds: the next one takes everything
+ * @r: a source region; callers serialize as for heca_dirty_take()
+ *
+ * Tracking stops (writes no longer fault into heca_page_mkwrite() once
+ * their pages were written once more), the round count restarts.
+ */
+void heca_dirty_reset(struct heca_region *r)
+{
+	WRITE_ONCE(r->dirty_armed, false);
+	r->dirty_round = 0;
+	if (r->dirty)
+		bitmap_zero(r->dirty, r->npages);
 }
 
 /**

@@ -309,14 +309,18 @@ static void heca_dest_want_page(struct heca_region *r, pgoff_t idx)
 	struct heca_dest *d = r->dest;
 	struct page *page = NULL;
 
-	spin_lock(&d->lock);
-	if (test_bit(idx, d->present))
+	for (;;) {
+		if (page)
+			lock_page(page);
+		spin_lock(&d->lock);
+		if (!test_bit(idx, d->present) || page)
+			break;
+		/* Present (maybe just now): unmap it under its page lock. */
 		page = xa_load(&r->pages, idx);
-	spin_unlock(&d->lock);
-	if (page)
-		lock_page(page);
-
-	spin_lock(&d->lock);
+		spin_unlock(&d->lock);
+		if (WARN_ON_ONCE(!page))
+			return;
+	}
 	if (!__test_and_set_bit(idx, d->remote)) {
 		d->nr_remote++;
 		__set_bit(idx, d->want);

@@ -154,6 +154,7 @@ void heca_region_unuse(struct heca_region *r);
 vm_fault_t heca_page_mkwrite(struct vm_fault *vmf);
 long heca_dirty_take(struct heca_region *r, unsigned long *out);
 void heca_dirty_free(struct heca_region *r);
+void heca_dirty_reset(struct heca_region *r);
 int heca_dirty_ioctl(struct heca_region *r, struct heca_dirty *a);
 
 /* region_mm.c: region memory, mappings and faults */

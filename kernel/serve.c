@@ -99,8 +99,7 @@ static int heca_source_send_set(struct heca_session *s,
  * page the region has), sends it and ROUND.  The caller holds
  * r->session_lock.
  *
- * Return: 0, -EOPNOTSUPP over a transport that cannot re-expose pages
- * (RDMA, for now), -ENOMEM or the transport's error.
+ * Return: 0, -ENOMEM or the transport's error.
  */
 int heca_source_round(struct heca_session *s, u32 *round, u64 *pages)
 {
@@ -110,8 +109,6 @@ int heca_source_round(struct heca_session *s, u32 *round, u64 *pages)
 	long n;
 	int err;
 
-	if (s->ops->expose)
-		return -EOPNOTSUPP;
 	set = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long), GFP_KERNEL);
 	if (!set)
 		return -ENOMEM;
@@ -120,7 +117,10 @@ int heca_source_round(struct heca_session *s, u32 *round, u64 *pages)
 		err = n;
 		goto out_free;
 	}
-	err = heca_source_send_set(s, set);
+	/* RDMA: register the pages that appeared since the last round. */
+	err = s->ops->expose ? s->ops->expose(s->conn) : 0;
+	if (!err)
+		err = heca_source_send_set(s, set);
 	if (err)
 		goto out_free;
 	msg.round = cpu_to_le32(r->dirty_round);

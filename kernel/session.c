@@ -341,6 +341,32 @@ static int heca_session_listen(struct heca_session *s,
 	return err;
 }
 
+/*
+ * A new session starts from a clean slate: a source forgets the write
+ * tracking of an earlier session or of HECA_IOC_DIRTY (its first round
+ * takes every page again); a destination restarts its round count, and
+ * refuses once it switched over (its pages are final or lost).
+ */
+static int heca_session_prepare(struct heca_region *r)
+{
+	struct heca_dest *d = r->dest;
+
+	lockdep_assert_held(&r->session_lock);
+	if (!d) {
+		heca_dirty_reset(r);
+		return 0;
+	}
+	spin_lock(&d->lock);
+	if (d->ready) {
+		spin_unlock(&d->lock);
+		return -EINVAL;
+	}
+	d->round = 0;
+	d->synced = 0;
+	spin_unlock(&d->lock);
+	return 0;
+}
+
 static int heca_check_start(const struct heca_session_start *a)
 {
 	static const u8 zero_token[HECA_TOKEN_BYTES];
@@ -394,6 +420,9 @@ static int heca_session_start(struct heca_region *r,
 	err = heca_region_use(r);
 	if (err)
 		goto err_unlock;
+	err = heca_session_prepare(r);
+	if (err)
+		goto err_unuse;
 
 	if (heca_region_is_dest(r)) {
 		err = heca_session_listen(s, &a->addr, timeout);
@@ -443,6 +472,7 @@ err_unpublish:
 err_close:
 	if (s->conn)
 		s->ops->close(s->conn);
+err_unuse:
 	heca_region_unuse(r);
 err_unlock:
 	mutex_unlock(&r->session_lock);
@@ -463,11 +493,14 @@ static int heca_session_switchover(struct heca_region *r)
 		err = s ? -EINVAL : -ENOTCONN;
 		goto out;
 	}
+	/*
+	 * Running before the final set goes: the destination may answer
+	 * DONE as soon as it has SWITCH.
+	 */
+	heca_region_set_state(r, HECA_STATE_RUNNING, 0);
 	err = heca_source_switchover(s);
 	if (err)
 		heca_session_fail(r, err, "switchover failed");
-	else
-		heca_region_set_state(r, HECA_STATE_RUNNING, 0);
 out:
 	mutex_unlock(&r->session_lock);
 	return err;
@@ -490,7 +523,7 @@ static int heca_session_round(struct heca_region *r, struct heca_round *a)
 		goto out;
 	}
 	err = heca_source_round(s, &a->round, &a->pages);
-	if (err && err != -EOPNOTSUPP)
+	if (err)
 		heca_session_fail(r, err, "a pre-copy round failed");
 out:
 	mutex_unlock(&r->session_lock);

@@ -3,7 +3,7 @@
 #
 # make demo:
 #  1. two lab VMs, each with its own kernel and heca.ko: a running KVM guest
-#     (the verifying guest) migrates by post-copy from VM0 to VM1 and checks
+#     (the verifying guest) migrates in hybrid mode from VM0 to VM1 and checks
 #     every byte of its memory there; both sides report their figures
 #     (selftests/demo-migrate-job.sh);
 #  2. one lab VM: Debian's QEMU runs a guest whose RAM is a heca region
@@ -26,7 +26,7 @@ rc=$?
 rc2=$?
 
 echo
-echo "==== heca demo 1: post-copy migration of a running KVM guest between two hosts ===="
+echo "==== heca demo 1: hybrid migration of a running KVM guest between two hosts ===="
 for r in "$out"/migrate/vm0/demo-migrate.txt "$out"/migrate/vm1/demo-migrate.txt; do
 	if [ -s "$r" ]; then
 		cat "$r"

@@ -353,7 +353,12 @@ TEST(memcg_charged_to_creator)
 	snprintf(cur, sizeof(cur), "%s/memory.current", toucher);
 	t1 = read_ll(cur);
 	TH_LOG("owner %lld -> %lld, toucher %lld -> %lld", o0, o1, t0, t1);
-	EXPECT_LE((long long)size, o1 - o0);
+	/*
+	 * memory.current moves in per-CPU batches of charges (64 pages),
+	 * so allow 1 MiB of slack; the toucher's share shows where the
+	 * pages really went.
+	 */
+	EXPECT_LE((long long)(size - MiB), o1 - o0);
 	EXPECT_GT((long long)size / 4, t1 - t0);
 
 	/* Freeing the region uncharges the owner. */

@@ -15,13 +15,34 @@ rc=0
 echo "== host: hecactl unit tests"
 make -s -C "$top/tools/hecactl" test || rc=1
 
+# A lab VM that froze as a whole under TCG: the run timed out and a vCPU's
+# clock stopped (RCU: "timer wakeup didn't happen"), as seen now and then
+# with nested KVM under QEMU 7.2 TCG (a vCPU stuck in the int3 of kernel
+# text patching).  Such a run says nothing about heca: run it once more,
+# and say so.  Any other failure counts as it is.
+tcg_froze() {
+	grep -q 'timed out' "$1/status" 2>/dev/null &&
+		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
+}
+
+# lab NAME ARGS...: one lab run into $out/NAME, retried once if it froze.
+lab() {
+	local name=$1
+	shift
+	"$top/selftests/lab/lab.sh" "$@" --out "$out/$name" && return 0
+	if tcg_froze "$out/$name"; then
+		echo "== lab: $name: the VM froze under TCG (not a heca failure): running it again"
+		mv "$out/$name" "$out/$name-froze"
+		"$top/selftests/lab/lab.sh" "$@" --out "$out/$name" && return 0
+	fi
+	return 1
+}
+
 echo "== lab: one VM, selftest suite"
-"$top/selftests/lab/lab.sh" --job "$top/selftests/lab/run-suite.sh" \
-	--vms 1 --out "$out/suite" || rc=1
+lab suite --job "$top/selftests/lab/run-suite.sh" --vms 1 || rc=1
 
 echo "== lab: two VMs, cross-host tests"
-"$top/selftests/lab/lab.sh" --job "$top/selftests/lab/two-vm.sh" \
-	--vms 2 --out "$out/two-vm" || rc=1
+lab two-vm --job "$top/selftests/lab/two-vm.sh" --vms 2 || rc=1
 
 echo "== make check took $(( $(date +%s) - start )) s"
 "$top/selftests/lab/summarize" "$out/suite" "$out/two-vm" || rc=1

@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(dirname "$0")
 . "$here/lib.sh"
 
-read -ra STEPS <<<"${TWO_VM_STEPS:-ping rdma_read_lat rping heca_postcopy}"
+read -ra STEPS <<<"${TWO_VM_STEPS:-ping rdma_read_lat rping heca_migrate}"
 dev=${LAB_RXE%% *}
 STEP_TIMEOUT=${STEP_TIMEOUT:-180}
 
@@ -86,22 +86,22 @@ rping_vm0() {
 	[ "$n" = 10 ] && tap ok rping_10_pings || tap fail rping_10_pings "$n of 10 pings, see $log"
 }
 
-# --- heca_postcopy: the verifying KVM guest migrates by post-copy from VM0
+# --- heca_migrate: the running verifying KVM guest migrates (hybrid) from VM0
 # (source) to VM1 (destination), each VM with its own kernel and heca.ko.
-# selftests/xvm_postcopy writes its own TAP file, xvm-<role>.tap.
-heca_postcopy_run() {
+# selftests/xvm_migrate writes its own TAP file, xvm-<role>.tap.
+heca_migrate_run() {
 	local role=$1 addr=$2 rc=0
 	modprobe rdma_cm 2>/dev/null || true
 	tap_check "heca_load_$role" insmod "$LAB_REPO/kernel/heca.ko"
 	HECA_XVM_ROLE=$role HECA_XVM_ADDR=$addr HECA_REPO=$LAB_REPO \
-		timeout "${XVM_TIMEOUT:-600}" "$LAB_REPO/selftests/xvm_postcopy" \
+		timeout "${XVM_TIMEOUT:-600}" "$LAB_REPO/selftests/xvm_migrate" \
 		>"$LAB_OUT/xvm-$role.tap" 2>"$LAB_OUT/xvm-$role.stderr" || rc=$?
 	grep '^# \(source\|destination\)' "$LAB_OUT/xvm-$role.tap" || true
-	echo "# xvm_postcopy ($role) exit $rc" | tee -a "$TAP_FILE"
+	echo "# xvm_migrate ($role) exit $rc" | tee -a "$TAP_FILE"
 	tap_check "heca_unload_$role" rmmod heca
 }
-heca_postcopy_vm0() { heca_postcopy_run source "$LAB_PEER_IP"; }
-heca_postcopy_vm1() { heca_postcopy_run dest "$LAB_SELF_IP"; }
+heca_migrate_vm0() { heca_migrate_run source "$LAB_PEER_IP"; }
+heca_migrate_vm1() { heca_migrate_run dest "$LAB_SELF_IP"; }
 
 tap_begin "$LAB_OUT/two-vm-rdma.tap"
 if [ "${LAB_NVMS:-1}" != 2 ]; then

@@ -8,8 +8,8 @@
 
 /*
  * The top-level commands.  Adding one is adding an entry here (a leaf with
- * .run, or a group with .subs).  Planned, not implemented yet:
- *   migrate --mode precopy|hybrid, and driving QEMU over QMP
+ * .run, or a group with .subs).  Planned, not implemented yet: driving
+ * QEMU over QMP itself (migrate reaches any VMM through commands).
  */
 static const struct hc_cmd top;
 
@@ -39,9 +39,11 @@ static const struct hc_cmd top_cmds[] = {
 	},
 	{
 		.name = "migrate",
-		.synopsis = "NAME --to ADDR:PORT (--token HEX | --token-file PATH) --mode postcopy\n"
-			    "               [--transport tcp|rdma] [--timeout SEC]",
-		.summary = "source: migrate the paused VM's memory in NAME to a destination",
+		.synopsis = "NAME --to ADDR:PORT (--token HEX | --token-file PATH)\n"
+			    "               [--mode precopy|postcopy|hybrid] [--timeout SEC] [--downtime-ms MS]\n"
+			    "               [--max-rounds N] [--pause-cmd CMD] [--handover-cmd CMD]\n"
+			    "               [--resume-cmd CMD] [--transport tcp|rdma] [--connect-timeout SEC] [--json]",
+		.summary = "source: migrate the VM in NAME to a destination (pre-copy, post-copy, hybrid)",
 		.help = hc_migrate_help,
 		.run = hc_migrate_run,
 	},

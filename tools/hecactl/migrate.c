@@ -1,58 +1,130 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: "migrate", the source side of a migration.
+ * hecactl: "migrate", the source side of a migration.  The policy (rounds,
+ * convergence, the timeout, the switchover) is tools/lib/heca_migrate.c;
+ * this connects, reaches the VMM through commands, and reports.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <json.h>
 
 #include "addr.h"
 #include "args.h"
+#include "heca_migrate.h"
 #include "hecactl.h"
-#include "output.h"
+#include "mig.h"
 #include "session.h"
 #include "size.h"
 #include "stats.h"
+#include "vmm.h"
 
 const char hc_migrate_help[] =
-"Migrate the memory of the VM in the source region NAME to the destination\n"
+"Migrate the VM whose RAM is the source region NAME to the destination\n"
 "ADDR:PORT, where 'hecactl receive' listens with the same token and a\n"
-"region of the same size.  Post-copy: connect (retrying while nobody\n"
-"listens yet, up to --timeout), switch over at once, so that the VM may\n"
-"resume at the destination, then serve the pages it asks for and pulls in\n"
-"the background until it has them all, showing the progress on a terminal,\n"
-"and print the figures.\n"
+"region of the same size.  hecactl connects (trying again while nobody\n"
+"listens yet, up to --connect-timeout), then, by --mode:\n"
 "\n"
-"The VM must already be paused, and stay paused: hecactl does not drive the\n"
-"VMM yet (the QMP-driven flow comes later).  Its CPU and device state move\n"
-"by the VMM's own means; resume it at the destination once this command\n"
-"says it switched over, never again here.  The source region must be kept\n"
-"until this command reports completion: the destination still reads it.\n"
-"Interrupting this command does not end the session; 'hecactl status NAME'\n"
-"shows it and 'hecactl abort NAME' ends it.\n"
+"  precopy   with the VM running, send every page, then in rounds the pages\n"
+"            it wrote meanwhile, until the rounds converge (the last one fits\n"
+"            the --downtime-ms budget at the measured rate), stop shrinking,\n"
+"            or reach --max-rounds or --timeout; then pause the VM, send the\n"
+"            last pages written, wait until the destination has every page,\n"
+"            and only then resume the VM there\n"
+"  hybrid    the same rounds, but at the end of them the VM resumes at the\n"
+"            destination at once, which fetches the pages it lacks on demand\n"
+"            and in the background (--timeout 0: no rounds, post-copy)\n"
+"  postcopy  no rounds: pause, switch over, resume at the destination at once\n"
+"\n"
+"then serves the destination until it has every page, and reports.\n"
+"\n"
+"The VMM is reached through shell commands (run with /bin/sh -c), so any\n"
+"VMM will do: QEMU through its monitor, a test VMM...  Each gets\n"
+"HECA_REGION=NAME and HECA_PHASE=pause, handover or resume in its\n"
+"environment.  A command that fails (a non-zero exit) stops the migration;\n"
+"before the switchover the session is then aborted and the VM stays here.\n"
+"--pause-cmd pauses the VM here: precopy and hybrid need it, the VM runs\n"
+"during the rounds; without it (postcopy, hybrid with --timeout 0) the VM\n"
+"must be paused already.  --handover-cmd moves its CPU and device state,\n"
+"unless the VMM does by its own means; --resume-cmd runs it at the\n"
+"destination.  Without --resume-cmd, resume the VM at the destination once\n"
+"this command says so, never again here.\n"
 "\n"
 "Options:\n"
-"  -t, --to ADDR:PORT     the destination: 192.0.2.2:7000, [2001:db8::2]:7000\n"
-"      --token HEX        the session's secret: 32 hex digits, the same on both\n"
-"                         hosts ('hecactl token' makes one)\n"
-"      --token-file PATH  read the token from PATH instead (not visible in ps)\n"
-"  -m, --mode MODE        postcopy (precopy and hybrid: not implemented yet)\n"
-"      --transport T      tcp (default) or rdma (in progress: heca.ko may lack\n"
-"                         it)\n"
-"      --timeout SEC      how long to try to reach the destination: 1-3600 s\n"
-"                         (default 30)\n"
-"  -h, --help             show this help\n"
+"  -t, --to ADDR:PORT          the destination: 192.0.2.2:7000,\n"
+"                              [2001:db8::2]:7000\n"
+"      --token HEX             the session's secret: 32 hex digits, the same on\n"
+"                              both hosts ('hecactl token' makes one)\n"
+"      --token-file PATH       read the token from PATH instead (not visible in\n"
+"                              ps)\n"
+"  -m, --mode MODE             precopy, postcopy or hybrid (default hybrid)\n"
+"      --timeout SEC           precopy: stop and copy after SEC s of rounds;\n"
+"                              hybrid: switch to post-copy after SEC s (0: at\n"
+"                              once); 0-86400 s, precopy from 1 (default 60)\n"
+"      --downtime-ms MS        the downtime budget: the rounds converge when\n"
+"                              the last one would fit it; 1-3600000 ms\n"
+"                              (default 300)\n"
+"      --max-rounds N          at most N rounds: 1-10000 (default 30)\n"
+"      --pause-cmd CMD         pause the VM here\n"
+"      --handover-cmd CMD      move the VM's CPU and device state\n"
+"      --resume-cmd CMD        run the VM at the destination\n"
+"      --transport T           tcp (default) or rdma (in progress: heca.ko may\n"
+"                              lack it)\n"
+"      --connect-timeout SEC   how long to try to reach the destination:\n"
+"                              1-3600 s (default 30)\n"
+"      --json                  print the report as one JSON object (the\n"
+"                              messages go to standard error, and so does\n"
+"                              the commands' output)\n"
+"  -h, --help                  show this help\n"
 "\n"
-"Exit status: 0 the destination has every page, 1 the session could not\n"
-"start or failed, or a signal interrupted the wait, 2 a bad command line.\n"
+"--timeout, --downtime-ms and --max-rounds are the rounds' and do not apply\n"
+"to postcopy.\n"
 "\n"
-"Example (the VM in vm1 paused):\n"
-"  hecactl migrate vm1 --to 192.0.2.2:7000 --token-file vm1.token --mode postcopy\n";
+"The report: a line per round, \"round N: P pages, T ms, R MB/s\" (also as\n"
+"each round ends, when standard error is a terminal), the mode and how the\n"
+"rounds ended (converged, dirty set stopped shrinking, round limit,\n"
+"timeout, no rounds), the pages sent in rounds, the downtime (from the\n"
+"pause to the resume; without the commands, from the switchover to this\n"
+"command saying so), the switchover's own time, the total time, and the\n"
+"source's traffic: pages and bytes.  The pages fetched on demand after the\n"
+"resume are counted at the destination ('hecactl receive' prints them);\n"
+"with precopy there are none.  --json prints the same as { \"name\", \"to\",\n"
+"\"transport\", \"mode\", \"timeout_s\", \"downtime_budget_ms\", \"max_rounds\",\n"
+"\"end\", \"rounds\", \"round_pages\", \"round_list\": [{ \"round\", \"pages\",\n"
+"\"ns\", \"mb_per_s\", \"synced\" }], \"downtime_ns\", \"switchover_ns\",\n"
+"\"total_ns\", \"pages_sent\", \"bytes_tx\", \"bytes_rx\", \"requests\",\n"
+"\"pages_on_demand\" }, null where not known here.\n"
+"\n"
+"The source region must be kept until this command reports completion: the\n"
+"destination still reads it.  A signal before the switchover aborts the\n"
+"session (during the rounds: once the destination has the current round,\n"
+"or at --timeout); from the pause until the switchover is done (precopy:\n"
+"until the last pages are there) a signal waits; after that, the session\n"
+"goes on in the kernel: 'hecactl status NAME' shows it and 'hecactl abort\n"
+"NAME' ends it.\n"
+"\n"
+"Exit status: 0 the destination has every page, 1 the migration could not\n"
+"start, failed, or was interrupted, 2 a bad command line.\n"
+"\n"
+"Examples:\n"
+"  hecactl migrate vm1 --to 192.0.2.2:7000 --token-file vm1.token \\\n"
+"      --timeout 10 --pause-cmd 'echo stop | socat - UNIX-CONNECT:/run/vm1.mon'\n"
+"  hecactl migrate vm1 --to 192.0.2.2:7000 --token-file vm1.token \\\n"
+"      --mode postcopy                         (the VM in vm1 paused)\n";
 
-enum { O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TRANSPORT, O_TIMEOUT };
+enum {
+	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TRANSPORT, O_TIMEOUT,
+	O_CONNECT_TIMEOUT, O_DOWNTIME, O_MAX_ROUNDS, O_PAUSE_CMD,
+	O_HANDOVER_CMD, O_RESUME_CMD, O_JSON,
+};
 
 static const struct hc_opt migrate_opts[] = {
 	[O_TO] = { "to", 't', true },
@@ -61,24 +133,102 @@ static const struct hc_opt migrate_opts[] = {
 	[O_MODE] = { "mode", 'm', true },
 	[O_TRANSPORT] = { "transport", 0, true },
 	[O_TIMEOUT] = { "timeout", 0, true },
+	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, true },
+	[O_DOWNTIME] = { "downtime-ms", 0, true },
+	[O_MAX_ROUNDS] = { "max-rounds", 0, true },
+	[O_PAUSE_CMD] = { "pause-cmd", 0, true },
+	[O_HANDOVER_CMD] = { "handover-cmd", 0, true },
+	[O_RESUME_CMD] = { "resume-cmd", 0, true },
+	[O_JSON] = { "json", 0, false },
 	{ NULL, 0, false },
 };
+
+/* The VMM's steps, in order: the phases of the commands. */
+enum { PH_PAUSE, PH_HANDOVER, PH_RESUME, PH_N };
+
+static const char *const phase_name[PH_N] = { "pause", "handover", "resume" };
 
 struct migrate_args {
 	const char *name, *to;
 	struct heca_session_start start;
-	unsigned int timeout_s;
+	unsigned int connect_timeout_s;
+	unsigned int timeout_s;		/* --timeout, for the report */
+	struct heca_mig_params params;
+	const char *cmd[PH_N];		/* NULL: not given */
+	bool json;
 };
 
-static int parse_mode(const char *path, const char *mode)
+/*
+ * Parse the whole number of option @i into *@out, from @min to @max, with
+ * @dflt when the option is not given.  Returns 0 or an exit code.
+ */
+static int uint_opt(const char *path, const struct hc_args *a, int i,
+		    uint64_t min, uint64_t max, uint64_t dflt, const char *unit,
+		    unsigned int *out)
 {
-	if (!mode)
-		return hc_usage_err(path, "missing --mode MODE (postcopy; precopy and hybrid are not implemented yet)");
-	if (!strcmp(mode, "postcopy"))
-		return 0;
-	if (!strcmp(mode, "precopy") || !strcmp(mode, "hybrid"))
-		return hc_usage_err(path, "--mode %s is not implemented yet: only postcopy is", mode);
-	return hc_usage_err(path, "unknown mode '%s' (precopy, postcopy or hybrid)", mode);
+	char reason[128];
+	uint64_t v = dflt;
+
+	if (a->value[i] &&
+	    hc_parse_uint(a->value[i], min, max, &v, reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid --%s '%s': %s (%s)",
+				    migrate_opts[i].name, a->value[i], reason, unit);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* The options of the rounds, checked against the mode. */
+static int parse_policy(const char *path, const struct hc_args *a,
+			struct migrate_args *m)
+{
+	struct heca_mig_params *p = &m->params;
+	const char *mode = a->value[O_MODE] ? a->value[O_MODE] : "hybrid";
+	unsigned int v = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (hc_parse_mig_mode(mode, &p->mode))
+		return hc_usage_err(path, "unknown mode '%s' (precopy, postcopy or hybrid)",
+				    mode);
+	if (p->mode == HECA_MIG_POSTCOPY) {
+		if (a->value[O_TIMEOUT])
+			return hc_usage_err(path, "--timeout is the rounds' and postcopy has none (the connection's bound is --connect-timeout)");
+		if (a->value[O_DOWNTIME] || a->value[O_MAX_ROUNDS])
+			return hc_usage_err(path, "--%s is the rounds' and postcopy has none",
+					    a->value[O_DOWNTIME] ? "downtime-ms" : "max-rounds");
+	}
+	if (p->mode == HECA_MIG_PRECOPY && a->value[O_TIMEOUT] &&
+	    !strcmp(a->value[O_TIMEOUT], "0"))
+		return hc_usage_err(path, "--timeout 0 (post-copy at once) is hybrid's: precopy stops and copies after 1-%u s",
+				    HC_MIG_TIMEOUT_MAX_S);
+	rc = uint_opt(path, a, O_TIMEOUT, p->mode == HECA_MIG_PRECOPY ? 1 : 0,
+		      HC_MIG_TIMEOUT_MAX_S, HC_MIG_TIMEOUT_DEFAULT_S, "seconds",
+		      &m->timeout_s);
+	if (!rc)
+		rc = uint_opt(path, a, O_DOWNTIME, 1, HC_MIG_DOWNTIME_MAX_MS,
+			      HC_MIG_DOWNTIME_DEFAULT_MS, "milliseconds",
+			      &p->downtime_ms);
+	if (!rc)
+		rc = uint_opt(path, a, O_MAX_ROUNDS, 1, HC_MIG_ROUNDS_MAX,
+			      HC_MIG_ROUNDS_DEFAULT, "rounds", &v);
+	if (rc)
+		return rc;
+	if (p->mode == HECA_MIG_POSTCOPY)
+		m->timeout_s = 0;
+	p->max_rounds = v;
+	p->timeout_ms = m->timeout_s * 1000;
+	p->complete_timeout_ms = HC_MIG_COMPLETE_TIMEOUT_MS;
+
+	for (int i = 0; i < PH_N; i++) {
+		m->cmd[i] = a->value[O_PAUSE_CMD + i];
+		if (m->cmd[i] && !*m->cmd[i])
+			return hc_usage_err(path, "--%s must not be empty",
+					    migrate_opts[O_PAUSE_CMD + i].name);
+	}
+	if (hc_mig_has_rounds(p->mode, m->timeout_s) && !m->cmd[PH_PAUSE])
+		return hc_usage_err(path, "--mode %s copies while the VM runs, then pauses it: give --pause-cmd CMD (or, for a VM paused already, --mode postcopy)",
+				    heca_mig_mode_name(p->mode));
+	return 0;
 }
 
 /*
@@ -90,7 +240,6 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 {
 	struct hc_args a;
 	char reason[128];
-	uint64_t v;
 	int rc;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, migrate_opts, &a, &rc))
@@ -103,9 +252,6 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	rc = hc_check_name_arg(path, m->name);
 	if (rc)
 		return rc;
-	rc = parse_mode(path, a.value[O_MODE]);
-	if (rc)
-		return rc;
 
 	m->start.argsz = sizeof(m->start);
 	m->to = a.value[O_TO];
@@ -113,20 +259,40 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 		return hc_usage_err(path, "missing --to ADDR:PORT");
 	if (hc_parse_addr(m->to, false, &m->start.addr, reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid address '%s': %s", m->to, reason);
+	rc = parse_policy(path, &a, m);
+	if (rc)
+		return rc;
 	m->start.transport = HECA_TRANSPORT_TCP;
 	if (a.value[O_TRANSPORT] &&
 	    hc_parse_transport(a.value[O_TRANSPORT], &m->start.transport))
 		return hc_usage_err(path, "unknown transport '%s' (tcp or rdma)",
 				    a.value[O_TRANSPORT]);
-	v = HC_TIMEOUT_DEFAULT_S;
-	if (a.value[O_TIMEOUT] &&
-	    hc_parse_uint(a.value[O_TIMEOUT], 1, HC_TIMEOUT_MAX_S, &v, reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --timeout '%s': %s (seconds)",
-				    a.value[O_TIMEOUT], reason);
-	m->timeout_s = (unsigned int)v;
+	rc = uint_opt(path, &a, O_CONNECT_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
+		      HC_TIMEOUT_DEFAULT_S, "seconds", &m->connect_timeout_s);
+	if (rc)
+		return rc;
+	m->json = a.value[O_JSON] != NULL;
 	return hc_token_arg(path, a.value[O_TOKEN], a.value[O_TOKEN_FILE],
 			    m->start.token);
 }
+
+/* ---- messages ----------------------------------------------------------- */
+
+/* What says how far we got: stdout, or stderr with --json. */
+static FILE *say_to;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(say_to, fmt, ap);
+	va_end(ap);
+	fflush(say_to);
+}
+
+/* ---- connecting ----------------------------------------------------------- */
 
 static uint64_t now_ms(void)
 {
@@ -145,21 +311,21 @@ static void pause_ms(unsigned int ms)
 }
 
 #define HC_RETRY_MS		200
-/* The least time an attempt gets, even at the end of --timeout. */
+/* The least time an attempt gets, even at the end of --connect-timeout. */
 #define HC_ATTEMPT_MIN_MS	1000
 
-/* HECA_IOC_SESSION_START, again while nobody listens, until --timeout. */
+/* HECA_IOC_SESSION_START, again while nobody listens, until --connect-timeout. */
 static int connect_dest(struct hc_session *s, struct migrate_args *m)
 {
 	const char *transport = hc_transport_name(m->start.transport);
-	uint64_t deadline = now_ms() + (uint64_t)m->timeout_s * 1000, now;
+	uint64_t now = now_ms(), deadline = now + (uint64_t)m->connect_timeout_s * 1000;
 	char refused[96], timeout[128], unreach[96], einval_hint[192], sz[HC_SIZE_BUF];
 	char nodev[96];
 	bool told = false;
 	int err;
 	const struct hc_errmap start_errors[] = {
 		{ ECONNREFUSED, refused,
-		  "start 'hecactl receive' on the destination first (migrate retries until --timeout)" },
+		  "start 'hecactl receive' on the destination first (migrate retries until --connect-timeout)" },
 		{ ETIMEDOUT, timeout,
 		  "is the address right, and does a firewall let the port through?" },
 		{ EACCES, "the destination refused our token",
@@ -182,18 +348,18 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 
 	snprintf(refused, sizeof(refused), "nobody listens at %s", m->to);
 	snprintf(timeout, sizeof(timeout), "no answer from %s within %u s", m->to,
-		 m->timeout_s);
+		 m->connect_timeout_s);
 	snprintf(unreach, sizeof(unreach), "no route to %s", m->to);
 	snprintf(nodev, sizeof(nodev), "no RDMA device reaches %s", m->to);
 	snprintf(einval_hint, sizeof(einval_hint),
 		 "most likely the destination region is not %s like %s here (or the page sizes differ); else heca.ko and hecactl disagree on the ABI (see 'hecactl version')",
 		 hc_format_size(s->info.size, sz, sizeof(sz)), m->name);
 
-	hc_say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
+	say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
 	for (;;) {
 		if (hc_interrupted())
 			return hc_session_report(s, EINTR, start_errors);
-		now = now_ms();
+		/* The first attempt gets the whole --connect-timeout. */
 		m->start.timeout_ms = (uint32_t)(deadline > now + HC_ATTEMPT_MIN_MS ?
 						 deadline - now : HC_ATTEMPT_MIN_MS);
 		if (!hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &m->start))
@@ -204,19 +370,180 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		if (err != ECONNREFUSED || now_ms() + HC_RETRY_MS >= deadline)
 			return hc_session_report(s, err, start_errors);
 		if (!told)
-			hc_say("%s: nobody listens at %s yet; trying again for up to %u s\n",
-			       m->name, m->to, m->timeout_s);
+			say("%s: nobody listens at %s yet; trying again for up to %u s\n",
+			    m->name, m->to, m->connect_timeout_s);
 		told = true;
 		pause_ms(HC_RETRY_MS);
+		now = now_ms();
 	}
-	hc_say("%s: connected to %s (%s)\n", m->name, m->to, transport);
+	say("%s: connected to %s (%s)\n", m->name, m->to, transport);
 	return 0;
 }
+
+/* ---- the VMM, for the policy -------------------------------------------- */
+
+struct vmm {
+	const struct migrate_args *m;
+	struct hc_session *s;
+	bool tty;			/* rounds as progress on stderr */
+	struct heca_mig_round *rounds;	/* as round_done() got them */
+	unsigned int nrounds, cap;
+	/* how far it got */
+	bool paused, switched, resumed;
+	bool aborted;			/* by a signal during the rounds */
+	bool interrupted;		/* a signal stopped it at the pause */
+	/* a command that failed */
+	int failed_phase;		/* -1: none */
+	int failed_status;		/* its waitpid() status */
+	int failed_errno;		/* or why it could not be started */
+	/* signals held from the pause to the handover */
+	bool held;
+	sigset_t oldmask;
+};
+
+/*
+ * A signal must not cut the switchover short (that fails the session with
+ * the VM paused here): hold them back from the pause until the handover
+ * (in pre-copy this includes the wait for the last pages, which the
+ * downtime budget bounds), and let what follows notice them.
+ */
+static void hold_signals(struct vmm *v)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &v->oldmask);
+	v->held = true;
+}
+
+static void release_signals(struct vmm *v)
+{
+	if (v->held)
+		sigprocmask(SIG_SETMASK, &v->oldmask, NULL);
+	v->held = false;
+}
+
+/* Run the command of @phase, if given.  Returns 0 or -ECHILD (see v->failed_*). */
+static int run_phase(struct vmm *v, int phase)
+{
+	const char *cmd = v->m->cmd[phase];
+	int status = 0, err;
+
+	if (!cmd)
+		return 0;
+	err = hc_run_vmm_cmd(cmd, v->m->name, phase_name[phase], v->m->json, &status);
+	if (!err && WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	v->failed_phase = phase;
+	v->failed_status = status;
+	v->failed_errno = err;
+	return -ECHILD;
+}
+
+static int vmm_pause(void *ctx)
+{
+	struct vmm *v = ctx;
+	int err;
+
+	if (hc_interrupted()) {
+		v->interrupted = true;
+		return -EINTR;
+	}
+	if (v->m->cmd[PH_PAUSE])
+		say("%s: pausing the VM: %s\n", v->m->name, v->m->cmd[PH_PAUSE]);
+	err = run_phase(v, PH_PAUSE);
+	if (err)
+		return err;
+	v->paused = true;
+	hold_signals(v);
+	return 0;
+}
+
+static int vmm_handover(void *ctx)
+{
+	struct vmm *v = ctx;
+	const struct migrate_args *m = v->m;
+	bool pre = m->params.mode == HECA_MIG_PRECOPY;
+
+	release_signals(v);
+	v->switched = true;
+	if (m->cmd[PH_HANDOVER] || m->cmd[PH_RESUME])
+		say("%s: switched over%s\n", m->name,
+		    pre ? ", every page is at the destination" : "");
+	if (!m->cmd[PH_HANDOVER])
+		return 0;
+	say("%s: moving the VM's state: %s\n", m->name, m->cmd[PH_HANDOVER]);
+	return run_phase(v, PH_HANDOVER);
+}
+
+static int vmm_resume(void *ctx)
+{
+	struct vmm *v = ctx;
+	const struct migrate_args *m = v->m;
+	bool pre = m->params.mode == HECA_MIG_PRECOPY;
+	int err;
+
+	if (!m->cmd[PH_RESUME]) {
+		if (m->cmd[PH_HANDOVER])
+			say("%s: resume the VM at the destination now\n", m->name);
+		else
+			say("%s: switched over%s: resume the VM at the destination now\n",
+			    m->name, pre ? ", every page is at the destination" : "");
+		v->resumed = true;
+		return 0;
+	}
+	say("%s: resuming the VM at the destination: %s\n", m->name, m->cmd[PH_RESUME]);
+	err = run_phase(v, PH_RESUME);
+	if (err)
+		return err;
+	v->resumed = true;
+	if (!pre)
+		say("%s: the VM runs at the destination; serving the pages it lacks\n",
+		    m->name);
+	return 0;
+}
+
+static void vmm_round_done(void *ctx, const struct heca_mig_round *r)
+{
+	struct vmm *v = ctx;
+	char line[128];
+
+	if (v->nrounds == v->cap) {
+		unsigned int cap = v->cap ? 2 * v->cap : 16;
+		struct heca_mig_round *n = realloc(v->rounds, cap * sizeof(*n));
+
+		if (n) {
+			v->rounds = n;
+			v->cap = cap;
+		}
+	}
+	if (v->nrounds < v->cap)
+		v->rounds[v->nrounds++] = *r;
+	if (v->tty)
+		fprintf(stderr, "%s: %s\n", v->m->name, hc_format_round(line, sizeof(line), r));
+	/*
+	 * The library's wait for a round goes on through signals (EINTR):
+	 * end the session now, so that the next round fails at once.
+	 */
+	if (hc_interrupted() && !v->aborted &&
+	    !hc_ioctl(v->s->fd, HECA_IOC_SESSION_ABORT, NULL))
+		v->aborted = true;
+}
+
+static const struct heca_mig_ops vmm_ops = {
+	.pause = vmm_pause,
+	.handover = vmm_handover,
+	.resume = vmm_resume,
+	.round_done = vmm_round_done,
+};
 
 /*
  * Connected, not switched over: nothing has moved, and the VM is still
  * here.  A signal that came meanwhile ends the session rather than let it
- * switch over.
+ * go on.
  */
 static int abort_if_interrupted(struct hc_session *s)
 {
@@ -229,12 +556,69 @@ static int abort_if_interrupted(struct hc_session *s)
 	return HC_EXIT_FAIL;
 }
 
-static int switchover(struct hc_session *s)
+/* ---- when it failed ------------------------------------------------------ */
+
+/*
+ * End a session that did not switch over.  Returns the text that says so,
+ * for the end of a message.
+ */
+static const char *abort_before_switch(const struct hc_session *s, char *buf,
+				       size_t len)
 {
-	struct heca_switchover sw;
-	sigset_t block, old;
-	char ended_hint[192];
-	int err;
+	char nb[24];
+
+	if (!hc_ioctl(s->fd, HECA_IOC_SESSION_ABORT, NULL))
+		return "the session was aborted before the switchover";
+	snprintf(buf, len, "aborting the session failed too (%s): 'hecactl abort %s' ends it",
+		 hc_errno_name(errno, nb, sizeof(nb)), s->name);
+	return buf;
+}
+
+/*
+ * A command failed.  @aborted says what became of the session when it did
+ * not switch over (NULL: it had ended already).
+ */
+static int report_cmd_failed(const struct vmm *v, const char *aborted)
+{
+	const struct migrate_args *m = v->m;
+	const char *cmd = m->cmd[v->failed_phase];
+	char how[96];
+
+	if (v->failed_errno)
+		snprintf(how, sizeof(how), "could not be started: %s",
+			 strerror(v->failed_errno));
+	else
+		hc_format_cmd_status(how, sizeof(how), v->failed_status);
+	if (v->failed_phase == PH_PAUSE)
+		hc_err("%s: --pause-cmd '%s' %s: %s; the VM stays here (resume it here if the command paused it)",
+		       v->s->what, cmd, how,
+		       aborted ? aborted : "the session had ended before the switchover");
+	else
+		hc_err("%s: --%s-cmd '%s' %s: the switchover was done, so the session goes on: start the VM at the destination by other means, never here ('hecactl status %s' shows the session)",
+		       v->s->what, phase_name[v->failed_phase], cmd, how, m->name);
+	return HC_EXIT_FAIL;
+}
+
+/* Where the VM is, when the migration stopped before it resumed there. */
+static const char *vm_here(const struct vmm *v)
+{
+	if (v->paused)
+		return "the VM is paused here and did not resume at the destination: resume it here";
+	if (!v->m->cmd[PH_PAUSE])
+		return "the VM stays here, paused as it was";
+	return "the VM runs on here";
+}
+
+/* @res->failed is what the library was doing: "switchover", "pre-copy round"... */
+static int report_failure(struct vmm *v, const struct heca_mig_result *res, int rc)
+{
+	struct hc_session *s = v->s, at = *s;
+	const char *failed = res->failed ? res->failed : "migrating";
+	const char *aborted = NULL;
+	struct heca_stats st;
+	char buf[160], ended_hint[192], late_hint[96];
+	bool have;
+	int err = -rc;
 	const struct hc_errmap switch_errors[] = {
 		{ ENOTCONN, "the session ended before the switchover", ended_hint },
 		{ EINVAL, "the session is not waiting for a switchover (did it fail?)", ended_hint },
@@ -243,28 +627,251 @@ static int switchover(struct hc_session *s)
 		{ EPIPE, "the connection broke during the switchover", ended_hint },
 		{ 0, NULL, NULL },
 	};
+	const struct hc_errmap step_errors[] = {
+		{ ENOTTY, "heca.ko has no pre-copy rounds (HECA_IOC_ROUND)",
+		  "use --mode postcopy, or a heca.ko with pre-copy" },
+		{ EOPNOTSUPP, "the session's transport has no pre-copy rounds",
+		  "pre-copy and hybrid need --transport tcp (for now); else use --mode postcopy" },
+		{ ETIMEDOUT, "the destination did not get every page within an hour",
+		  late_hint },
+		{ 0, NULL, NULL },
+	};
 
 	snprintf(ended_hint, sizeof(ended_hint),
 		 "unless the destination's session got to running ('hecactl status %s' there), resume the VM here; see the kernel log (dmesg)",
 		 s->name);
-	memset(&sw, 0, sizeof(sw));
-	sw.argsz = sizeof(sw);
-	/*
-	 * A signal must not cut the page list short (that fails the session
-	 * with the VM paused here): hold them back until the switchover is
-	 * done, and let the wait that follows notice them.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	err = hc_ioctl(s->fd, HECA_IOC_SWITCHOVER, &sw) ? errno : 0;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	snprintf(late_hint, sizeof(late_hint),
+		 "the session goes on in the kernel: 'hecactl status %s' shows it", s->name);
+	/* Not switched over, and the session still waits for it: end it. */
+	have = !hc_session_stats(s, &st);
+	if (v->aborted)
+		aborted = "the session was aborted before the switchover";
+	else if (!v->switched && have && st.state == HECA_STATE_CONNECTED)
+		aborted = abort_before_switch(s, buf, sizeof(buf));
+
+	if (v->failed_phase >= 0)
+		return report_cmd_failed(v, aborted);
+	if (v->interrupted || v->aborted) {
+		hc_err("%s: interrupted: %s; %s", s->what,
+		       aborted ? aborted : "the session had ended before the switchover",
+		       vm_here(v));
+		return HC_EXIT_FAIL;
+	}
+	if (err == EINTR)
+		return hc_session_report_interrupted(s);
+	if (err == EIO && have && st.state == HECA_STATE_FAILED) {
+		hc_session_report_failed(s, st.error);
+	} else if (!strcmp(failed, "switchover")) {
 		return hc_session_report(s, err, switch_errors);
-	hc_say("%s: switched over: resume the VM at the destination now\n", s->name);
+	} else {
+		if (snprintf(at.what, sizeof(at.what), "%s: %s", s->what, failed) >=
+		    (int)sizeof(at.what))
+			memcpy(at.what, s->what, sizeof(at.what));
+		hc_session_report(&at, err, step_errors);
+	}
+	if (!v->switched)
+		hc_err("%s: %s%s%s", s->what, aborted ? aborted : "",
+		       aborted ? "; " : "", vm_here(v));
+	return HC_EXIT_FAIL;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+/* The pages of a round the timeout cut short (no round_done()), or 0. */
+static uint64_t unsynced_pages(const struct vmm *v, const struct heca_mig_result *res)
+{
+	uint64_t synced = 0;
+
+	if (res->rounds <= v->nrounds)
+		return 0;
+	for (unsigned int i = 0; i < v->nrounds; i++)
+		synced += v->rounds[i].pages;
+	return res->round_pages > synced ? res->round_pages - synced : 0;
+}
+
+static void print_report(FILE *f, const struct vmm *v, const struct heca_mig_result *res)
+{
+	const struct migrate_args *m = v->m;
+	const struct heca_stats *st = &res->stats;
+	char a[HC_SIZE_BUF], b[HC_SIZE_BUF], t[HC_TIME_BUF], d[HC_TIME_BUF],
+	     w[HC_TIME_BUF], line[128];
+
+	fprintf(f, "%s: complete in %s: %s, ", m->name,
+		hc_format_seconds(res->total_ns, t, sizeof(t)),
+		heca_mig_mode_name(m->params.mode));
+	if (res->end == HECA_MIG_NO_ROUNDS)
+		fputs("no rounds\n", f);
+	else
+		fprintf(f, "%u round%s (%s)\n", res->rounds, res->rounds == 1 ? "" : "s",
+			heca_mig_end_name(res->end));
+	for (unsigned int i = 0; i < v->nrounds; i++)
+		fprintf(f, "  %s\n", hc_format_round(line, sizeof(line), &v->rounds[i]));
+	if (res->rounds > v->nrounds)
+		fprintf(f, "  round %u: %" PRIu64 " pages, not all at the destination when the rounds ended\n",
+			res->rounds, unsynced_pages(v, res));
+	if (res->end != HECA_MIG_NO_ROUNDS)
+		fprintf(f, "  pages in rounds: %" PRIu64 "\n", res->round_pages);
+	fprintf(f, "  downtime: %s (pause to resume), switchover %s\n",
+		hc_format_us((double)res->downtime_ns / 1000.0, d, sizeof(d)),
+		hc_format_us((double)res->switch_ns / 1000.0, w, sizeof(w)));
+	fprintf(f, "  on the wire: %" PRIu64 " pages sent, %s sent, %s received, %" PRIu64 " requests served\n",
+		(uint64_t)st->pages_sent, hc_format_size(st->bytes_tx, a, sizeof(a)),
+		hc_format_size(st->bytes_rx, b, sizeof(b)), (uint64_t)st->requests);
+	if (m->params.mode == HECA_MIG_PRECOPY)
+		fputs("  pages on demand after the resume: none (pre-copy: every page was there before)\n", f);
+	else
+		fputs("  pages on demand after the resume: counted at the destination ('hecactl receive' there prints them)\n", f);
+}
+
+static int add(struct json_object *o, const char *key, struct json_object *j)
+{
+	if (json_object_object_add(o, key, j)) {
+		json_object_put(j);
+		return -1;
+	}
 	return 0;
+}
+
+static int add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	struct json_object *j = json_object_new_uint64(v);
+
+	return j ? add(o, key, j) : -1;
+}
+
+static int add_string(struct json_object *o, const char *key, const char *v)
+{
+	struct json_object *j = v ? json_object_new_string(v) : NULL;
+
+	return v && !j ? -1 : add(o, key, j);
+}
+
+/* A rate with one decimal, as the text says it. */
+static int add_rate(struct json_object *o, const char *key, double v)
+{
+	char s[32];
+	struct json_object *j;
+
+	snprintf(s, sizeof(s), "%.1f", v);
+	j = json_object_new_double_s(v, s);
+	return j ? add(o, key, j) : -1;
+}
+
+static struct json_object *round_json(unsigned int round, uint64_t pages,
+				      const struct heca_mig_round *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (add_u64(o, "round", round) || add_u64(o, "pages", pages) ||
+	    (r ? add_u64(o, "ns", r->ns) : add(o, "ns", NULL)) ||
+	    (r ? add_rate(o, "mb_per_s", r->bytes_per_s / 1e6) : add(o, "mb_per_s", NULL)) ||
+	    add(o, "synced", json_object_new_boolean(r != NULL))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *rounds_json(const struct vmm *v,
+				       const struct heca_mig_result *res)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+
+	if (!arr)
+		return NULL;
+	for (unsigned int i = 0; i <= v->nrounds; i++) {
+		if (i < v->nrounds)
+			o = round_json(v->rounds[i].round, v->rounds[i].pages, &v->rounds[i]);
+		else if (res->rounds > v->nrounds)
+			o = round_json(res->rounds, unsynced_pages(v, res), NULL);
+		else
+			break;
+		if (!o || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int print_json(FILE *f, const struct vmm *v, const struct heca_mig_result *res)
+{
+	const struct migrate_args *m = v->m;
+	const struct heca_mig_params *p = &m->params;
+	const struct heca_stats *st = &res->stats;
+	bool rounds = p->mode != HECA_MIG_POSTCOPY;
+	struct json_object *o = json_object_new_object(), *arr;
+	const char *text;
+
+	if (!o)
+		return -1;
+	if (add_string(o, "name", m->name) || add_string(o, "to", m->to) ||
+	    add_string(o, "transport", hc_transport_name(m->start.transport)) ||
+	    add_string(o, "mode", heca_mig_mode_name(p->mode)) ||
+	    (rounds ? add_u64(o, "timeout_s", m->timeout_s) : add(o, "timeout_s", NULL)) ||
+	    (rounds ? add_u64(o, "downtime_budget_ms", p->downtime_ms) :
+		      add(o, "downtime_budget_ms", NULL)) ||
+	    (rounds ? add_u64(o, "max_rounds", p->max_rounds) : add(o, "max_rounds", NULL)) ||
+	    add_string(o, "end", heca_mig_end_name(res->end)) ||
+	    add_u64(o, "rounds", res->rounds) ||
+	    add_u64(o, "round_pages", res->round_pages))
+		goto fail;
+	arr = rounds_json(v, res);
+	if (!arr || add(o, "round_list", arr))
+		goto fail;
+	if (add_u64(o, "downtime_ns", res->downtime_ns) ||
+	    add_u64(o, "switchover_ns", res->switch_ns) ||
+	    add_u64(o, "total_ns", res->total_ns) ||
+	    add_u64(o, "pages_sent", st->pages_sent) ||
+	    add_u64(o, "bytes_tx", st->bytes_tx) ||
+	    add_u64(o, "bytes_rx", st->bytes_rx) ||
+	    add_u64(o, "requests", st->requests) ||
+	    (p->mode == HECA_MIG_PRECOPY ? add_u64(o, "pages_on_demand", 0) :
+					   add(o, "pages_on_demand", NULL)))
+		goto fail;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_SPACED |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text)
+		goto fail;
+	fprintf(f, "%s\n", text);
+	json_object_put(o);
+	return 0;
+fail:
+	json_object_put(o);
+	return -1;
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+static int migrate(struct hc_session *s, const struct migrate_args *m)
+{
+	struct vmm v = { .m = m, .s = s, .failed_phase = -1 };
+	struct heca_mig_result res;
+	int rc;
+
+	v.tty = isatty(STDERR_FILENO);
+	if (hc_mig_has_rounds(m->params.mode, m->timeout_s))
+		say("%s: pre-copy rounds while the VM runs (%s after %u s at most)\n",
+		    m->name, m->params.mode == HECA_MIG_PRECOPY ? "stop and copy" : "post-copy",
+		    m->timeout_s);
+	rc = heca_migrate(s->fd, &m->params, &vmm_ops, &v, &res);
+	release_signals(&v);
+	if (rc) {
+		rc = report_failure(&v, &res, rc);
+	} else if (m->json) {
+		if (print_json(stdout, &v, &res)) {
+			hc_err("%s: out of memory", s->what);
+			rc = HC_EXIT_FAIL;
+		}
+	} else {
+		print_report(stdout, &v, &res);
+	}
+	free(v.rounds);
+	return rc;
 }
 
 int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
@@ -272,12 +879,12 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 {
 	struct migrate_args m;
 	struct hc_session s;
-	struct heca_stats st;
 	int rc;
 
 	rc = parse(self, path, argc, argv, &m);
 	if (rc)
 		return rc < 0 ? HC_EXIT_OK : rc;
+	say_to = m.json ? stderr : stdout;
 	rc = hc_session_init(&s, path, m.name, NULL);
 	if (rc)
 		goto out;
@@ -296,11 +903,7 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 	if (!rc)
 		rc = abort_if_interrupted(&s);
 	if (!rc)
-		rc = switchover(&s);
-	if (!rc)
-		rc = hc_session_wait(&s, HECA_STATE_COMPLETE, &st);
-	if (!rc)
-		hc_print_figures(stdout, m.name, &st);
+		rc = migrate(&s, &m);
 out:
 	hc_session_close(&s);
 	return hc_finish_stdout(rc);

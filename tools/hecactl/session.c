@@ -226,7 +226,7 @@ static const char *failure_hint(uint32_t err, bool dest)
 	}
 }
 
-static int report_failed(const struct hc_session *s, uint32_t error)
+int hc_session_report_failed(const struct hc_session *s, uint32_t error)
 {
 	char nb[24];
 
@@ -237,7 +237,7 @@ static int report_failed(const struct hc_session *s, uint32_t error)
 	return HC_EXIT_FAIL;
 }
 
-static int report_interrupted(const struct hc_session *s)
+int hc_session_report_interrupted(const struct hc_session *s)
 {
 	hc_err("%s: interrupted; the session goes on in the kernel: 'hecactl status %s' shows it, 'hecactl abort %s' ends it",
 	       s->what, s->name, s->name);
@@ -261,7 +261,7 @@ int hc_session_wait(const struct hc_session *s, uint32_t want,
 
 		if (hc_interrupted()) {
 			clear_progress(&shown);
-			return report_interrupted(s);
+			return hc_session_report_interrupted(s);
 		}
 		memset(&w, 0, sizeof(w));
 		w.argsz = sizeof(w);
@@ -271,7 +271,7 @@ int hc_session_wait(const struct hc_session *s, uint32_t want,
 		if (err == EIO) {
 			clear_progress(&shown);
 			hc_session_stats(s, st);
-			return report_failed(s, w.error);
+			return hc_session_report_failed(s, w.error);
 		}
 		if (err && err != ETIMEDOUT && err != EINTR) {
 			clear_progress(&shown);

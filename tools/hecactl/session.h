@@ -82,6 +82,17 @@ bool hc_interrupted(void);
 int hc_session_wait(const struct hc_session *s, uint32_t want,
 		    struct heca_stats *st);
 
+/*
+ * "the session failed: <error> (<ENAME>): <why>" for a session that ended
+ * with the positive errno @error.  Returns HC_EXIT_FAIL.
+ */
+int hc_session_report_failed(const struct hc_session *s, uint32_t error);
+/*
+ * A signal ended a wait after the switchover: the session goes on in the
+ * kernel; say so, and how to see and end it.  Returns HC_EXIT_FAIL.
+ */
+int hc_session_report_interrupted(const struct hc_session *s);
+
 /* printf to stdout and flush, for lines that say how far we got. */
 void hc_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

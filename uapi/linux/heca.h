@@ -176,7 +176,9 @@ struct heca_addr {
  * struct heca_session_start - HECA_IOC_SESSION_START: bind to the peer
  * @argsz:	sizeof(struct heca_session_start)
  * @flags:	must be 0
- * @transport:	HECA_TRANSPORT_TCP (HECA_TRANSPORT_RDMA: planned)
+ * @transport:	HECA_TRANSPORT_TCP or HECA_TRANSPORT_RDMA (rdma_cm over an
+ *		RDMA device with the address; the destination READs the
+ *		source's pages, registered read-only at the switchover)
  * @timeout_ms:	how long to wait for the peer (listen, connect, handshake);
  *		0: 30000
  * @fault_timeout_ms: how long a fault on an absent page of a destination
@@ -303,10 +305,12 @@ struct heca_round {
  * @pages_zero:	destination: zero pages filled locally
  * @pages_on_demand: pages fetched because a fault waited for them
  * @pages_prefetched: pages fetched ahead of a fault or by the background pull
- * @pages_sent:	source: pages served to the destination
+ * @pages_sent:	source: pages served to the destination (0 over RDMA: the
+ *		destination's READs do not involve the source's CPU)
  * @bytes_rx:	bytes received on the session
  * @bytes_tx:	bytes sent on the session
- * @requests:	fetch requests issued (destination) or served (source)
+ * @requests:	fetch requests issued (destination) or served (source;
+ *		0 over RDMA)
  * @elapsed_ns:	from switchover to completion (or to now)
  * @faults:	faults that found their page absent and asked for it
  * @faults_nowait: answers VM_FAULT_RETRY given at once, without waiting

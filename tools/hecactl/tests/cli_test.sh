@@ -83,8 +83,12 @@ run 0 "" "^  token +print a fresh random session token" -- --help
 run 0 "" "^Usage: hecactl receive NAME --listen ADDR:PORT \(--token HEX \| --token-file PATH\)" -- receive --help
 run 0 "" "^      --no-wait " -- receive --help
 run 0 "" "^Usage: hecactl receive" -- help receive
-run 0 "" "^Usage: hecactl migrate NAME --to ADDR:PORT \(--token HEX \| --token-file PATH\) --mode postcopy" -- migrate --help
-run 0 "" "^The VM must already be paused" -- migrate --help
+run 0 "" "^Usage: hecactl migrate NAME --to ADDR:PORT \(--token HEX \| --token-file PATH\)$" -- migrate --help
+run 0 "" "^ +\[--mode precopy\|postcopy\|hybrid\] \[--timeout SEC\] \[--downtime-ms MS\]$" -- migrate --help
+run 0 "" "^  -m, --mode MODE +precopy, postcopy or hybrid \(default hybrid\)$" -- migrate --help
+run 0 "" "^      --pause-cmd CMD +pause the VM here$" -- migrate --help
+run 0 "" "^      --connect-timeout SEC +how long to try to reach the destination:$" -- migrate --help
+run 0 "" "^HECA_REGION=NAME and HECA_PHASE=pause, handover or resume" -- migrate --help
 run 0 "" "^Usage: hecactl migrate" -- migrate src --mode precopy --help
 run 0 "" "^Usage: hecactl status NAME \[--json\]" -- status --help
 run 0 "" "^Usage: hecactl abort NAME \[--force\]" -- abort --help
@@ -163,12 +167,38 @@ run 2 "^hecactl: receive: invalid --fault-timeout '3600001': expected a whole nu
 	receive vm1 --listen 0.0.0.0:7000 --token $tok --fault-timeout 3600001
 run 2 "^hecactl: receive: option '--no-wait' takes no value" "" -- \
 	receive vm1 --listen 0.0.0.0:7000 --token $tok --no-wait=1
-run 2 "^hecactl: migrate: missing --mode MODE \(postcopy; precopy and hybrid are not implemented yet\)" "" -- \
+# migrate: rounds need --pause-cmd (the VM runs during them); --timeout is
+# the rounds' (hybrid: 0 is post-copy), --connect-timeout the connection's
+run 2 "^hecactl: migrate: --mode hybrid copies while the VM runs, then pauses it: give --pause-cmd CMD \(or, for a VM paused already, --mode postcopy\)$" "" -- \
 	migrate vm1 --to 192.0.2.2:7000 --token $tok
-run 2 "^hecactl: migrate: --mode precopy is not implemented yet: only postcopy is" "" -- \
-	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode precopy
-run 2 "^hecactl: migrate: --mode hybrid is not implemented yet: only postcopy is" "" -- \
-	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode hybrid
+run 2 "^hecactl: migrate: --mode precopy copies while the VM runs, then pauses it: give --pause-cmd CMD" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode precopy --resume-cmd true
+run 2 "^hecactl: migrate: --mode hybrid copies while the VM runs" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode hybrid --timeout 5
+run 2 "^hecactl: migrate: --timeout 0 \(post-copy at once\) is hybrid's: precopy stops and copies after 1-86400 s$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode precopy --timeout 0 --pause-cmd true
+run 2 "^hecactl: migrate: invalid --timeout '00x': expected a whole number from 1 to 86400 \(seconds\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode precopy --timeout 00x --pause-cmd true
+run 2 "^hecactl: migrate: invalid --timeout '86401': expected a whole number from 0 to 86400 \(seconds\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --timeout 86401 --pause-cmd true
+run 2 "^hecactl: migrate: --timeout is the rounds' and postcopy has none \(the connection's bound is --connect-timeout\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --timeout 30
+run 2 "^hecactl: migrate: --max-rounds is the rounds' and postcopy has none$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --max-rounds 3
+run 2 "^hecactl: migrate: --downtime-ms is the rounds' and postcopy has none$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --downtime-ms 100
+run 2 "^hecactl: migrate: invalid --downtime-ms '0': expected a whole number from 1 to 3600000 \(milliseconds\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --downtime-ms 0 --pause-cmd true
+run 2 "^hecactl: migrate: invalid --max-rounds '0': expected a whole number from 1 to 10000 \(rounds\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --max-rounds 0 --pause-cmd true
+run 2 "^hecactl: migrate: invalid --connect-timeout '0': expected a whole number from 1 to 3600 \(seconds\)$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --connect-timeout 0
+run 2 "^hecactl: migrate: --pause-cmd must not be empty$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --pause-cmd ""
+run 2 "^hecactl: migrate: --resume-cmd must not be empty$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --resume-cmd=
+run 2 "^hecactl: migrate: option '--json' takes no value$" "" -- \
+	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode postcopy --json=1
 run 2 "^hecactl: migrate: unknown mode 'fast' \(precopy, postcopy or hybrid\)" "" -- \
 	migrate vm1 --to 192.0.2.2:7000 --token $tok --mode fast
 run 2 "^hecactl: migrate: missing --to ADDR:PORT" "" -- migrate vm1 --token $tok --mode postcopy
@@ -440,7 +470,11 @@ START vm1 dest rdma 192.0.2.2 port 7000 scope 0 $defaults"
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	last_has out "^src: connecting to 192\.0\.2\.2:7000 \(tcp\)$"
 	last_has out "^src: connected to 192\.0\.2\.2:7000 \(tcp\)$"
-	last_has out "^src: complete in 0\.50 s: 1000 pages sent \(3\.9MiB on the wire, [0-9.]+ MB/s\) in 125 requests$"
+	last_has out "^src: complete in [0-9.]+ s: postcopy, no rounds$"
+	last_has out "^  downtime: [0-9.]+ [mu]?s \(pause to resume\), switchover [0-9.]+ [mu]?s$"
+	last_has out "^  on the wire: 1000 pages sent, 3\.9MiB sent, 4\.9KiB received, 125 requests served$"
+	last_has out "^  pages on demand after the resume: counted at the destination"
+	if grep -Eq "^(  round|src: pre-copy)" "$tmp/out"; then fail "migrate --mode postcopy: no rounds"; else passed=$((passed + 1)); fi
 	log_is "LIST count=0
 LIST count=3
 START src source tcp 192.0.2.2 port 7000 scope 0 $defaults
@@ -455,14 +489,14 @@ SWITCHOVER src"
 		fail "migrate: three connection attempts, then the switchover: $(cat "$tmp/log")"
 	fi
 	rm -f "$tmp/log"
-	FAKE_HECA_REFUSE=1000 run 1 "^hecactl: migrate src: nobody listens at 192\.0\.2\.2:7000 \(ECONNREFUSED\): start 'hecactl receive' on the destination first \(migrate retries until --timeout\)$" "*" -- \
-		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --timeout 1
+	FAKE_HECA_REFUSE=1000 run 1 "^hecactl: migrate src: nobody listens at 192\.0\.2\.2:7000 \(ECONNREFUSED\): start 'hecactl receive' on the destination first \(migrate retries until --connect-timeout\)$" "*" -- \
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --connect-timeout 1
 	FAKE_HECA_START_ERRNO=13 run 1 "^hecactl: migrate src: the destination refused our token \(EACCES\): give both hosts the same --token or --token-file$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	FAKE_HECA_START_ERRNO=22 run 1 "^hecactl: migrate src: the destination or the module refused the request as invalid \(EINVAL\): most likely the destination region is not 64MiB like src here" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	FAKE_HECA_START_ERRNO=110 run 1 "^hecactl: migrate src: no answer from 192\.0\.2\.2:7000 within 7 s \(ETIMEDOUT\)" "*" -- \
-		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --timeout 7
+		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --connect-timeout 7
 	FAKE_HECA_START_ERRNO=104 run 1 "^hecactl: migrate src: the destination closed the connection during the handshake \(ECONNRESET\)" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	FAKE_HECA_START_ERRNO=113 run 1 "^hecactl: migrate src: no route to 192\.0\.2\.2:7000 \(EHOSTUNREACH\)$" "*" -- \
@@ -484,6 +518,181 @@ SWITCHOVER src"
 	run 1 "^hecactl: migrate vm9: no region named vm9: see 'hecactl region list'$" "" -- \
 		migrate vm9 --to 192.0.2.2:7000 --token $tok --mode postcopy
 	rm -f "$tmp/log"
+
+	# ---- migrate through the policy: rounds, the VMM's commands ----------
+	# vmm WORD: a command that logs "WORD region phase" beside the ioctls
+	vmm() { printf 'echo "%s $HECA_REGION $HECA_PHASE" >>"%s"' "$1" "$tmp/log"; }
+	started="LIST count=0
+LIST count=3
+START src source tcp 192.0.2.2 port 7000 scope 0 $defaults"
+	to="src --to 192.0.2.2:7000 --token $tok"
+	# hybrid (the default): rounds until they converge (the second one fits
+	# 300 ms), pause, switch over, hand over, resume; no progress on stderr
+	# when it is not a terminal
+	run 0 "" "^src: complete in [0-9.]+ s: hybrid, 2 rounds \(converged\)$" -- \
+		migrate $to --pause-cmd "$(vmm PAUSE)" --handover-cmd "$(vmm HANDOVER)" \
+		--resume-cmd "$(vmm RESUME)"
+	last_has out "^src: pre-copy rounds while the VM runs \(post-copy after 60 s at most\)$"
+	last_has out "^src: pausing the VM: echo \"PAUSE "
+	last_has out "^src: switched over$"
+	last_has out "^src: moving the VM's state: echo \"HANDOVER "
+	last_has out "^src: resuming the VM at the destination: echo \"RESUME "
+	last_has out "^  round 1: 1000 pages, [0-9.]+ ms, [0-9.]+ MB/s$"
+	last_has out "^  round 2: 250 pages, [0-9.]+ ms, [0-9.]+ MB/s$"
+	last_has out "^  pages in rounds: 1250$"
+	last_has out "^  downtime: [0-9.]+ [mu]?s \(pause to resume\), switchover [0-9.]+ [mu]?s$"
+	last_has out "^  on the wire: 1312 pages sent, 5\.1MiB sent, [0-9.]+[KMG]?i?B received, 8 requests served$"
+	last_has out "^  pages on demand after the resume: counted at the destination \('hecactl receive' there prints them\)$"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+PAUSE src pause
+SWITCHOVER src
+HANDOVER src handover
+RESUME src resume"
+	# precopy: the VM resumes once the destination has every page
+	run 0 "" "^src: complete in [0-9.]+ s: precopy, 2 rounds \(converged\)$" -- \
+		migrate src --to 192.0.2.2:7000 --token-file "$tmp/token" -m precopy --timeout 5 \
+		--pause-cmd "$(vmm PAUSE)"
+	last_has out "^src: pre-copy rounds while the VM runs \(stop and copy after 5 s at most\)$"
+	last_has out "^src: switched over, every page is at the destination: resume the VM at the destination now$"
+	last_has out "^  pages on demand after the resume: none \(pre-copy: every page was there before\)$"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+PAUSE src pause
+SWITCHOVER src"
+	# how the rounds end: a dirty set that stops shrinking, the round limit,
+	# the timeout (the destination never has round 1)
+	FAKE_HECA_DIRTY=1000,800,800 run 0 "" "^src: complete in [0-9.]+ s: precopy, 3 rounds \(dirty set stopped shrinking\)$" -- \
+		migrate $to --mode precopy --pause-cmd true --downtime-ms 1
+	last_has out "^  round 3: 800 pages, "
+	last_has out "^  pages in rounds: 2600$"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 800
+ROUND src 3 800
+SWITCHOVER src"
+	run 0 "" "^src: complete in [0-9.]+ s: hybrid, 2 rounds \(round limit\)$" -- \
+		migrate $to --pause-cmd true --downtime-ms 1 --max-rounds 2
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+SWITCHOVER src"
+	FAKE_HECA_RATE=0 run 0 "" "^src: complete in [0-9.]+ s: hybrid, 1 round \(timeout\)$" -- \
+		migrate $to --pause-cmd true --timeout 1
+	last_has out "^  round 1: 1000 pages, not all at the destination when the rounds ended$"
+	last_has out "^src: switched over: resume the VM at the destination now$"
+	FAKE_HECA_RATE=0 run 0 "" "^src: complete in [0-9.]+ s: precopy, 1 round \(timeout\)$" -- \
+		migrate $to --mode precopy --pause-cmd true --timeout 1
+	rm -f "$tmp/log"
+	# hybrid with --timeout 0 is post-copy: no round, and without --pause-cmd
+	# the VM was paused already; postcopy may run --pause-cmd too
+	run 0 "" "^src: complete in [0-9.]+ s: hybrid, no rounds$" -- migrate $to --timeout 0
+	last_has out "^src: switched over: resume the VM at the destination now$"
+	log_is "$started
+SWITCHOVER src"
+	run 0 "" "^src: complete in [0-9.]+ s: hybrid, no rounds$" -- \
+		migrate $to --timeout 0 --pause-cmd "$(vmm PAUSE)"
+	log_is "$started
+PAUSE src pause
+SWITCHOVER src"
+	run 0 "" "^src: complete in [0-9.]+ s: postcopy, no rounds$" -- \
+		migrate $to --mode postcopy --pause-cmd "$(vmm PAUSE)" --resume-cmd "$(vmm RESUME)"
+	log_is "$started
+PAUSE src pause
+SWITCHOVER src
+RESUME src resume"
+
+	# a command that fails stops the migration; before the switchover the
+	# session is aborted
+	run 1 "^hecactl: migrate src: --pause-cmd 'exit 3' exited with status 3: the session was aborted before the switchover; the VM stays here \(resume it here if the command paused it\)$" \
+		"^src: pausing the VM: exit 3$" -- migrate $to --pause-cmd 'exit 3' --resume-cmd "$(vmm RESUME)"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+ABORT src"
+	run 1 "^hecactl: migrate src: --pause-cmd 'kill -TERM \\\$\\\$' was killed by signal 15 \(SIGTERM\): the session was aborted before the switchover" "*" -- \
+		migrate $to --mode postcopy --pause-cmd 'kill -TERM $$'
+	log_is "$started
+ABORT src"
+	run 1 "^hecactl: migrate src: --pause-cmd 'no-such-vmm-command' exited with status 127 \(command not found\?\): the session was aborted" "*" -- \
+		migrate $to --timeout 0 --pause-cmd no-such-vmm-command
+	rm -f "$tmp/log"
+	run 1 "^hecactl: migrate src: --handover-cmd 'exit 1' exited with status 1: the switchover was done, so the session goes on: start the VM at the destination by other means, never here \('hecactl status src' shows the session\)$" \
+		"^src: switched over$" -- migrate $to --pause-cmd true --handover-cmd 'exit 1' --resume-cmd "$(vmm RESUME)"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+SWITCHOVER src"
+	run 1 "^hecactl: migrate src: --resume-cmd 'exit 4' exited with status 4: the switchover was done, so the session goes on" "*" -- \
+		migrate $to --mode precopy --pause-cmd true --resume-cmd 'exit 4'
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+SWITCHOVER src"
+
+	# the rounds fail; the session fails
+	FAKE_HECA_ROUND_ERRNO=95 run 1 "^hecactl: migrate src: pre-copy round: the session's transport has no pre-copy rounds \(EOPNOTSUPP\): pre-copy and hybrid need --transport tcp \(for now\); else use --mode postcopy$" "*" -- \
+		migrate $to --pause-cmd true
+	last_has err "^hecactl: migrate src: the session was aborted before the switchover; the VM runs on here$"
+	log_is "$started
+ROUND src failed 95
+ABORT src"
+	FAKE_HECA_ROUND_ERRNO=104 run 1 "^hecactl: migrate src: pre-copy round: the peer closed the connection \(ECONNRESET\)$" "*" -- \
+		migrate $to --pause-cmd true
+	last_has err "^hecactl: migrate src: the VM runs on here$"
+	FAKE_HECA_SWITCH_ERRNO=110 run 1 "^hecactl: migrate src: the destination did not take the list of pages in time \(ETIMEDOUT\): unless the destination's session got to running" \
+		"^src: pausing the VM: true$" -- migrate $to --pause-cmd true
+	rm -f "$tmp/log"
+	FAKE_HECA_FAIL=104 run 1 "^hecactl: migrate src: the session failed: Connection reset by peer \(ECONNRESET\): the connection to the peer was lost" "*" -- \
+		migrate $to --mode precopy --pause-cmd true --resume-cmd "$(vmm RESUME)"
+	last_has err "^hecactl: migrate src: the VM is paused here and did not resume at the destination: resume it here$"
+	log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+SWITCHOVER src"
+
+	# --json: one object on stdout; the messages and the commands' output
+	# go to stderr
+	if command -v python3 >/dev/null; then
+		"$HECACTL" migrate $to --pause-cmd 'echo paused' --json 2>"$tmp/err" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert set(m) == {"name", "to", "transport", "mode", "timeout_s", "downtime_budget_ms",
+		  "max_rounds", "end", "rounds", "round_pages", "round_list", "downtime_ns",
+		  "switchover_ns", "total_ns", "pages_sent", "bytes_tx", "bytes_rx",
+		  "requests", "pages_on_demand"}, sorted(m)
+assert (m["name"], m["to"], m["transport"], m["mode"]) == ("src", "192.0.2.2:7000", "tcp", "hybrid"), m
+assert (m["timeout_s"], m["downtime_budget_ms"], m["max_rounds"]) == (60, 300, 30), m
+assert (m["end"], m["rounds"], m["round_pages"]) == ("converged", 2, 1250), m
+r = m["round_list"]
+assert [x["round"] for x in r] == [1, 2] and [x["pages"] for x in r] == [1000, 250], r
+assert all(x["synced"] is True and x["ns"] > 0 and x["mb_per_s"] > 0 for x in r), r
+assert m["downtime_ns"] > 0 and m["switchover_ns"] > 0 and m["total_ns"] >= m["downtime_ns"], m
+assert (m["pages_sent"], m["requests"], m["bytes_rx"]) == (1312, 8, 376), m
+assert m["bytes_tx"] == 1312 * 4096 + 8 * 40 + 64, m
+assert m["pages_on_demand"] is None, m
+' && grep -q "^paused$" "$tmp/err" && grep -q "^src: connected to" "$tmp/err" &&
+			passed=$((passed + 1)) || fail "migrate --json (hybrid)"
+		FAKE_HECA_RATE=0 "$HECACTL" migrate $to --mode precopy --timeout 1 --pause-cmd true --json 2>/dev/null | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert (m["mode"], m["end"], m["rounds"], m["round_pages"]) == ("precopy", "timeout", 1, 1000), m
+assert m["round_list"] == [{"round": 1, "pages": 1000, "ns": None, "mb_per_s": None, "synced": False}], m
+assert m["pages_on_demand"] == 0, m
+' && passed=$((passed + 1)) || fail "migrate --json (precopy, timeout)"
+		"$HECACTL" migrate $to --mode postcopy --json 2>/dev/null | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert (m["mode"], m["end"], m["rounds"], m["round_list"]) == ("postcopy", "no rounds", 0, []), m
+assert m["timeout_s"] is None and m["downtime_budget_ms"] is None and m["max_rounds"] is None, m
+assert (m["pages_sent"], m["requests"]) == (1000, 125), m
+' && passed=$((passed + 1)) || fail "migrate --json (postcopy)"
+		FAKE_HECA_FAIL=104 "$HECACTL" migrate $to --mode postcopy --json >"$tmp/out" 2>/dev/null
+		if [ $? -eq 1 ] && [ ! -s "$tmp/out" ]; then passed=$((passed + 1)); else fail "migrate --json: no JSON when it fails"; fi
+		rm -f "$tmp/log"
+	fi
 
 	# status: text
 	FAKE_HECA_STATE=complete run 0 "" "^vm1: complete \(dest, tcp\)$" -- status vm1
@@ -606,6 +815,39 @@ ABORT vm1"
 		fail "migrate, interrupted while connecting: exit $rc"
 	fi
 	rm -f "$tmp/log"
+	# during the rounds: the session is aborted once the round is over, the
+	# VM is not paused (round 1 takes 1 s)
+	FAKE_HECA_RATE=1 "$HECACTL" migrate src --to 192.0.2.2:7000 --token $tok --downtime-ms 1 \
+		--pause-cmd "$(vmm PAUSE)" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	wait_for_line "$tmp/log" "^ROUND src 1 "
+	sleep 0.3
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^hecactl: migrate src: interrupted: the session was aborted before the switchover; the VM runs on here$" "$tmp/err" &&
+	   grep -q "^ABORT src$" "$tmp/log" && ! grep -Eq "^(PAUSE|SWITCHOVER)" "$tmp/log"; then
+		passed=$((passed + 1))
+	else
+		fail "migrate, interrupted during the rounds: exit $rc: $(cat "$tmp/log")"
+	fi
+	rm -f "$tmp/log"
+	# after the switchover: the wait ends, not the session
+	FAKE_HECA_STEPS=100000 FAKE_HECA_SLEEP=100 "$HECACTL" migrate src --to 192.0.2.2:7000 --token $tok \
+		--mode postcopy >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	wait_for_line "$tmp/out" "switched over"
+	sleep 0.3
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "^hecactl: migrate src: interrupted; the session goes on in the kernel: 'hecactl status src' shows it, 'hecactl abort src' ends it$" "$tmp/err" &&
+	   ! grep -q "^ABORT" "$tmp/log"; then
+		passed=$((passed + 1))
+	else
+		fail "migrate, interrupted after the switchover: exit $rc"
+	fi
+	rm -f "$tmp/log"
 
 	# the progress line, on a terminal
 	if command -v script >/dev/null; then
@@ -616,6 +858,17 @@ ABORT vm1"
 			passed=$((passed + 1))
 		else
 			fail "receive on a terminal shows no progress line: $(tr '\r' '|' <"$tmp/tty" | head -c 600)"
+		fi
+		rm -f "$tmp/log"
+		# migrate: a line per round as it ends, and in the report
+		script -qec "'$HECACTL' migrate src --to 192.0.2.2:7000 --token $tok --pause-cmd true" \
+			/dev/null >"$tmp/tty" 2>&1 </dev/null
+		if grep -Eq "^src: round 1: 1000 pages, [0-9.]+ ms, [0-9.]+ MB/s" "$tmp/tty" &&
+		   grep -Eq "^src: round 2: 250 pages, " "$tmp/tty" &&
+		   grep -Eq "^  round 2: 250 pages, [0-9.]+ ms, [0-9.]+ MB/s" "$tmp/tty"; then
+			passed=$((passed + 1))
+		else
+			fail "migrate on a terminal shows no rounds: $(tr '\r' '|' <"$tmp/tty" | head -c 600)"
 		fi
 		rm -f "$tmp/log"
 	fi

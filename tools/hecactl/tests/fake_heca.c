@@ -25,16 +25,31 @@
  *   FAKE_HECA_REFUSE   the first N SESSION_STARTs of a source find nobody
  *                      listening (ECONNREFUSED)
  *   FAKE_HECA_START_ERRNO  SESSION_START fails with this errno
- *   FAKE_HECA_STEPS    WAITs from the switchover to completion (default 2);
- *                      a destination sees the switchover at its first WAIT
+ *   FAKE_HECA_STEPS    steps from the switchover to completion (default 2):
+ *                      a WAIT takes one per second of its timeout (at least
+ *                      one, and returns once the state is reached); a
+ *                      destination sees the switchover at its first step
  *   FAKE_HECA_RDMA     1: HECA_TRANSPORT_RDMA is accepted (else
  *                      EPROTONOSUPPORT, as before the RDMA transport)
  *   FAKE_HECA_SWITCH_ERRNO  SWITCHOVER fails the session with this errno
  *   FAKE_HECA_FAIL     the session fails with this errno at the first WAIT
- *                      after the switchover
- *   FAKE_HECA_SLEEP    SESSION_START and WAIT first sleep this many ms (at
- *                      most their timeout); a signal ends the sleep and
- *                      the ioctl with EINTR, as in the module
+ *                      step after the switchover
+ *   FAKE_HECA_SLEEP    SESSION_START and each step of a WAIT first sleep
+ *                      this many ms (at most their timeout); a signal ends
+ *                      the sleep and the ioctl with EINTR, as in the module
+ *
+ * and for pre-copy rounds (HECA_IOC_ROUND, HECA_IOC_WAIT with
+ * HECA_WAIT_SYNCED), logged as "ROUND name number pages":
+ *
+ *   FAKE_HECA_DIRTY    "N1,N2,...": the pages of round 1, 2, ... (the last
+ *                      one repeats); default: round 1 the source's resident
+ *                      pages, each later one a quarter of the one before;
+ *                      after the switchover, the next value moves
+ *   FAKE_HECA_RATE     pages per ms the destination takes a round at
+ *                      (default 100, ~400 MB/s): a SYNCED WAIT returns once
+ *                      the round's time is over, else sleeps its timeout
+ *                      and fails with ETIMEDOUT; 0: rounds never sync
+ *   FAKE_HECA_ROUND_ERRNO  ROUND fails the session with this errno
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -60,7 +75,12 @@ struct region {
 	uint32_t users, flags;
 	/* its session */
 	uint32_t state, error, transport;
-	unsigned int step;	/* WAITs since the switchover */
+	unsigned int step;	/* WAIT steps since the switchover */
+	/* pre-copy */
+	uint32_t round, synced;
+	uint64_t round_pages;	/* in every round */
+	uint64_t last_pages;	/* in the last round */
+	uint64_t due_ns;	/* when the last round is at the destination */
 };
 
 static struct region regions[HECA_MAX_REGIONS + 16];
@@ -178,6 +198,39 @@ static int fake_sleep(uint32_t timeout_ms)
 	return nanosleep(&t, NULL) ? -1 : 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* Round @n's pages (see FAKE_HECA_DIRTY); @prev is round n-1's. */
+static uint64_t dirty_pages(const struct region *r, uint32_t n, uint64_t prev)
+{
+	const char *s = getenv("FAKE_HECA_DIRTY");
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return n == 1 ? r->resident : prev / 4;
+	for (uint32_t i = 1; i <= n; i++) {
+		char *end;
+
+		v = strtoull(s, &end, 10);
+		if (*end != ',')
+			break;
+		s = end + 1;
+	}
+	return v;
+}
+
+/* What moves after the switchover: all of it, or what the rounds left. */
+static uint64_t final_pages(const struct region *r)
+{
+	return r->round ? dirty_pages(r, r->round + 1, r->last_pages) : r->resident;
+}
+
 static unsigned int steps(void)
 {
 	int n = env_int("FAKE_HECA_STEPS", 2);
@@ -195,11 +248,13 @@ static unsigned int steps(void)
 static void fill_stats(const struct region *r, struct heca_stats *st)
 {
 	bool dest = r->flags & HECA_REGION_DEST;
-	uint64_t total = r->size / 4096, remote, moved, d;
+	uint64_t total = r->size / 4096, remote, moved, d, fin;
 	unsigned int n = steps(), step = r->step < n ? r->step : n;
 
 	remote = dest ? (r->resident ? r->resident : total / 2) : r->resident;
 	moved = r->state == HECA_STATE_COMPLETE ? remote : remote * step / n;
+	st->round = r->round;
+	st->synced_round = r->synced;
 	st->state = r->state;
 	st->error = r->error;
 	st->transport = r->transport;
@@ -214,6 +269,10 @@ static void fill_stats(const struct region *r, struct heca_stats *st)
 	st->requests = (moved + 7) / 8;
 	st->elapsed_ns = (uint64_t)step * 250000000ULL;
 	if (!dest) {
+		fin = r->state == HECA_STATE_CONNECTED ? 0 : final_pages(r);
+		moved = r->state == HECA_STATE_COMPLETE ? fin : fin * step / n;
+		st->requests = (moved + 7) / 8;
+		moved += r->round_pages;
 		st->pages_sent = moved;
 		st->bytes_tx = moved * 4096 + st->requests * 40 + 64;
 		st->bytes_rx = st->requests * 40 + 56;
@@ -293,24 +352,77 @@ static int session_start(struct region *r, struct heca_session_start *a)
 	r->error = 0;
 	r->transport = a->transport;
 	r->step = 0;
+	r->round = r->synced = 0;
+	r->round_pages = r->last_pages = 0;
 	return 0;
 }
 
-static int session_wait(struct region *r, struct heca_wait *w)
+static int session_round(struct region *r, struct heca_round *a)
+{
+	int rate = env_int("FAKE_HECA_RATE", 100), err;
+	uint64_t now = now_ns();
+
+	if (a->argsz != sizeof(*a) || a->flags || a->reserved0 ||
+	    !is_zero(a->reserved, sizeof(a->reserved)))
+		return EINVAL;
+	if (r->flags & HECA_REGION_DEST)
+		return EINVAL;
+	if (!live(r))
+		return ENOTCONN;
+	if (r->state != HECA_STATE_CONNECTED)
+		return EINVAL;
+	err = env_int("FAKE_HECA_ROUND_ERRNO", 0);
+	if (err) {
+		logf_("ROUND %s failed %d\n", r->name, err);
+		if (err != EOPNOTSUPP) {
+			r->state = HECA_STATE_FAILED;
+			r->error = (uint32_t)err;
+		}
+		return err;
+	}
+	a->round = ++r->round;
+	a->pages = dirty_pages(r, r->round, r->last_pages);
+	r->last_pages = a->pages;
+	r->round_pages += a->pages;
+	/* The destination takes the rounds one after the other. */
+	if (r->due_ns < now)
+		r->due_ns = now;
+	r->due_ns = rate > 0 ? r->due_ns + a->pages * 1000000ULL / (uint64_t)rate : UINT64_MAX;
+	logf_("ROUND %s %u %" PRIu64 "\n", r->name, a->round, (uint64_t)a->pages);
+	return 0;
+}
+
+/* HECA_WAIT_SYNCED: until the round's time is over, at most the timeout. */
+static int wait_synced(struct region *r, struct heca_wait *w)
+{
+	uint64_t now = now_ns(), until = now + (uint64_t)w->timeout_ms * 1000000ULL;
+	struct timespec t;
+
+	if ((r->flags & HECA_REGION_DEST) || !w->round)
+		return EINVAL;
+	if (w->round <= r->round && r->due_ns < until)
+		until = r->due_ns;
+	if (until > now && r->state != HECA_STATE_FAILED) {
+		t.tv_sec = (time_t)((until - now) / 1000000000ULL);
+		t.tv_nsec = (long)((until - now) % 1000000000ULL);
+		if (nanosleep(&t, NULL))
+			return EINTR;
+	}
+	if (w->round <= r->round && now_ns() >= r->due_ns)
+		r->synced = r->round;
+	w->state = r->state;
+	w->error = r->error;
+	w->round = r->synced;
+	if (r->state == HECA_STATE_FAILED)
+		return EIO;
+	return r->synced >= w->round && w->round ? 0 : ETIMEDOUT;
+}
+
+/* One step of a session towards completion. */
+static void step(struct region *r)
 {
 	int fail = env_int("FAKE_HECA_FAIL", 0);
-	uint32_t want = w->state;
 
-	/* Everything after @error is reserved (or unused by hecactl): zero. */
-	if (w->argsz != sizeof(*w) || w->flags ||
-	    !is_zero(&w->error + 1, sizeof(*w) - offsetof(struct heca_wait, error) -
-		     sizeof(w->error)))
-		return EINVAL;
-	if (w->state < HECA_STATE_CONNECTED || w->state > HECA_STATE_COMPLETE ||
-	    w->timeout_ms > 3600000)
-		return EINVAL;
-	if (w->timeout_ms && fake_sleep(w->timeout_ms))
-		return EINTR;
 	if ((r->flags & HECA_REGION_DEST) && r->state == HECA_STATE_CONNECTED) {
 		r->state = HECA_STATE_RUNNING;	/* the source switched over */
 	} else if (r->state == HECA_STATE_RUNNING) {
@@ -321,6 +433,32 @@ static int session_wait(struct region *r, struct heca_wait *w)
 		} else if (r->step >= steps()) {
 			r->state = HECA_STATE_COMPLETE;
 		}
+	}
+}
+
+static int session_wait(struct region *r, struct heca_wait *w)
+{
+	uint32_t want = w->state, n = w->timeout_ms / 1000;
+
+	if (w->argsz != sizeof(*w) || (w->flags & ~HECA_WAIT_SYNCED) ||
+	    !is_zero(w->reserved, sizeof(w->reserved)) || w->timeout_ms > 3600000)
+		return EINVAL;
+	if (w->flags & HECA_WAIT_SYNCED)
+		return wait_synced(r, w);
+	if (w->state < HECA_STATE_CONNECTED || w->state > HECA_STATE_COMPLETE)
+		return EINVAL;
+	/* A step per second of the timeout, until the state is reached. */
+	for (uint32_t i = 0; i < (n ? n : 1); i++) {
+		bool moving = r->state == HECA_STATE_RUNNING ||
+			      ((r->flags & HECA_REGION_DEST) &&
+			       r->state == HECA_STATE_CONNECTED);
+
+		if (w->timeout_ms && fake_sleep(w->timeout_ms))
+			return EINTR;
+		step(r);
+		if (!moving || r->state == HECA_STATE_FAILED ||
+		    (r->state != HECA_STATE_NONE && r->state >= want))
+			break;
 	}
 	w->state = r->state;
 	w->error = r->error;
@@ -337,6 +475,8 @@ static int region_ioctl(int fd, unsigned long req, void *arg)
 		return ENOTTY;	/* the control device */
 	if (req == HECA_IOC_SESSION_START)
 		return session_start(r, arg);
+	if (req == HECA_IOC_ROUND)
+		return session_round(r, arg);
 	if (req == HECA_IOC_SWITCHOVER) {
 		struct heca_switchover *sw = arg;
 

@@ -159,9 +159,24 @@ print([r["resident_pages"] for r in json.load(sys.stdin) if r["name"] == "hsrc"]
 	tap_check migrate_ipv6 test "$rc" = 0 -a "$rrc" = 0
 	tap_check every_page_arrived_ipv6 check hdst6
 
+	# pre-copy through the policy: no guest writes, so the rounds after the
+	# first are empty; the pause is a no-op command
+	"$hecactl" region create hdstp --size ${mb}M --dest
+	"$hecactl" receive hdstp --listen 127.0.0.1:$((port + 3)) --token-file "$tokfile" \
+		--timeout 120 >"$out/receive-pre.out" 2>"$out/receive-pre.err" &
+	rpid=$!
+	"$hecactl" migrate hsrc --to 127.0.0.1:$((port + 3)) --token-file "$tokfile" --mode precopy \
+		--pause-cmd true --json >"$out/migrate-pre.json" 2>"$out/migrate-pre.err"
+	rc=$?
+	wait $rpid
+	rrc=$?
+	tap_check migrate_precopy test "$rc" = 0 -a "$rrc" = 0
+	tap_check precopy_round_1_has_the_data test "$(json "$out/migrate-pre.json" round_pages)" -ge "$(data_pages)"
+	tap_check every_page_arrived_precopy check hdstp
+
 	# nobody listens; no session to abort; one session at a time
 	"$hecactl" migrate hsrc --to 127.0.0.1:$((port + 1)) --token-file "$tokfile" --mode postcopy \
-		--timeout 2 >/dev/null 2>"$out/refused.err"
+		--connect-timeout 2 >/dev/null 2>"$out/refused.err"
 	tap_check nobody_listens grep -q "nobody listens at 127.0.0.1:$((port + 1)) (ECONNREFUSED)" "$out/refused.err"
 	"$hecactl" abort hsmall 2>"$out/abort.err"
 	tap_check abort_without_session grep -q 'no session on hsmall (ENOTCONN)' "$out/abort.err"
@@ -169,7 +184,7 @@ print([r["resident_pages"] for r in json.load(sys.stdin) if r["name"] == "hsrc"]
 		--timeout 2 >/dev/null 2>"$out/timeout.err"
 	tap_check receive_timeout grep -q 'no source connected within 2 s (ETIMEDOUT)' "$out/timeout.err"
 
-	for r in hsrc hdst hdst6 hsmall hto; do
+	for r in hsrc hdst hdst6 hdstp hsmall hto; do
 		for _ in $(seq 50); do
 			"$hecactl" region destroy "$r" 2>/dev/null && break
 			sleep 0.2
@@ -197,7 +212,7 @@ two_vms() {
 		"$hecactl" region create hsrc --size ${mb}M
 		fill hsrc
 		"$hecactl" migrate hsrc --to "$LAB_PEER_IP:$port" --token-file "$tokfile" \
-			--mode postcopy --timeout 240 >"$out/migrate.out" 2>"$out/migrate.err"
+			--mode postcopy --connect-timeout 240 >"$out/migrate.out" 2>"$out/migrate.err"
 		rc=$?
 		tap_check migrate_exit_0 test "$rc" = 0
 		tap_check migrate_says_complete grep -q '^hsrc: complete in ' "$out/migrate.out"

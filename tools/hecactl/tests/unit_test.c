@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of hecactl's pure parts: size parsing and checking, size
- * formatting, region names, option parsing, session endpoints, tokens, and
- * the statistics helpers (histogram percentiles).  Runs on the build host:
+ * formatting, region names, option parsing, session endpoints, tokens, the
+ * statistics helpers (histogram percentiles), and migrate's modes, round
+ * lines and command statuses.  Runs on the build host:
  * "make -C tools/hecactl test".  Ends with "N passed, N failed"; exits 1
  * if anything failed.
  */
@@ -11,17 +12,20 @@
 #include <inttypes.h>
 #include <math.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/heca.h>
 
 #include "addr.h"
 #include "args.h"
+#include "mig.h"
 #include "name.h"
 #include "size.h"
 #include "stats.h"
@@ -640,6 +644,60 @@ static void test_stats_values(void)
 	      "progress: %s", buf);
 }
 
+/* ---- migrate -------------------------------------------------------------- */
+
+static void round_is(unsigned int n, uint64_t pages, uint64_t ns, const char *want)
+{
+	struct heca_mig_round r = {
+		.round = n, .pages = pages, .ns = ns,
+		.bytes_per_s = ns ? (double)pages * 4096.0 * 1e9 / (double)ns : 0,
+	};
+	char buf[128];
+
+	hc_format_round(buf, sizeof(buf), &r);
+	CHECK(!strcmp(buf, want), "format_round = \"%s\"; want \"%s\"", buf, want);
+}
+
+static void status_is(int status, const char *want)
+{
+	char buf[96];
+
+	hc_format_cmd_status(buf, sizeof(buf), status);
+	CHECK(!strcmp(buf, want), "format_cmd_status(%#x) = \"%s\"; want \"%s\"",
+	      (unsigned int)status, buf, want);
+}
+
+static void test_mig(void)
+{
+	enum heca_mig_mode mode = HECA_MIG_POSTCOPY;
+
+	CHECK(hc_parse_mig_mode("precopy", &mode) == 0 && mode == HECA_MIG_PRECOPY, "precopy");
+	CHECK(hc_parse_mig_mode("postcopy", &mode) == 0 && mode == HECA_MIG_POSTCOPY, "postcopy");
+	CHECK(hc_parse_mig_mode("hybrid", &mode) == 0 && mode == HECA_MIG_HYBRID, "hybrid");
+	CHECK(hc_parse_mig_mode("Hybrid", &mode) == -1 && hc_parse_mig_mode("", &mode) == -1 &&
+	      hc_parse_mig_mode("post-copy", &mode) == -1 && mode == HECA_MIG_HYBRID,
+	      "bad modes leave the mode alone");
+
+	CHECK(hc_mig_has_rounds(HECA_MIG_PRECOPY, 60) && hc_mig_has_rounds(HECA_MIG_PRECOPY, 0),
+	      "precopy has rounds");
+	CHECK(hc_mig_has_rounds(HECA_MIG_HYBRID, 1) && !hc_mig_has_rounds(HECA_MIG_HYBRID, 0),
+	      "hybrid: rounds unless --timeout 0");
+	CHECK(!hc_mig_has_rounds(HECA_MIG_POSTCOPY, 60), "postcopy has none");
+
+	round_is(1, 262144, 2730666667ULL, "round 1: 262144 pages, 2731 ms, 393.2 MB/s");
+	round_is(2, 1200, 45000000ULL, "round 2: 1200 pages, 45 ms, 109.2 MB/s");
+	round_is(3, 250, 2500000ULL, "round 3: 250 pages, 2.5 ms, 409.6 MB/s");
+	round_is(4, 0, 120000ULL, "round 4: 0 pages, 0.1 ms, 0.0 MB/s");
+	round_is(5, 10, 0, "round 5: 10 pages, 0.0 ms, 0.0 MB/s");
+
+	status_is(0, "exited with status 0");
+	status_is(3 << 8, "exited with status 3");
+	status_is(127 << 8, "exited with status 127 (command not found?)");
+	status_is(126 << 8, "exited with status 126 (not executable?)");
+	status_is(SIGKILL, "was killed by signal 9 (SIGKILL)");
+	status_is(SIGTERM | 0x80, "was killed by signal 15 (SIGTERM)");	/* core dumped */
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -651,6 +709,7 @@ int main(void)
 	test_tokens();
 	test_hist();
 	test_stats_values();
+	test_mig();
 	printf("hecactl unit tests\n%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Post-copy migration of the verifying KVM guest between two hosts (the two
- * lab VMs, each with its own kernel).  Run once on each host:
+ * Migration of the running verifying KVM guest between two hosts (the two
+ * lab VMs, each with its own kernel), in any mode, driven by the policy
+ * library (tools/lib/heca_migrate.c).  Run once on each host:
  *
- *   destination: HECA_XVM_ROLE=dest   HECA_XVM_ADDR=<its own IP>  xvm_postcopy
- *   source:      HECA_XVM_ROLE=source HECA_XVM_ADDR=<dest's IP>   xvm_postcopy
+ *   destination: HECA_XVM_ROLE=dest   HECA_XVM_ADDR=<its own IP>  xvm_migrate
+ *   source:      HECA_XVM_ROLE=source HECA_XVM_ADDR=<dest's IP>   xvm_migrate
  *
- * Optional: HECA_XVM_PORT (default 7000; the side channel uses PORT + 1),
- * HECA_XVM_MEM_MB (default 64), HECA_XVM_TRANSPORT (tcp).  heca.ko must be
- * loaded.  The two programs meet on a plain TCP side channel that carries
- * what a VMM would: the session token, then the vCPU registers at pause;
- * heca carries the memory.  The destination's guest verifies every page;
- * both sides print their figures.  Without HECA_XVM_ROLE the test skips
- * (it is run by selftests/lab/two-vm.sh, not by run-suite.sh).
+ * Optional: HECA_XVM_MODE precopy|postcopy|hybrid (hybrid),
+ * HECA_XVM_TIMEOUT_MS (hybrid switch / pre-copy force, 5000),
+ * HECA_XVM_PORT (7000; the side channel uses PORT + 1), HECA_XVM_MEM_MB
+ * (64).  heca.ko must be loaded.  The two programs meet on a plain TCP side
+ * channel that carries what a VMM would: the session token, then the vCPU
+ * registers at pause; heca carries the memory.  The guest keeps dirtying
+ * its memory at the source during the rounds and verifies every page at
+ * the destination; both sides print their figures.  Without HECA_XVM_ROLE
+ * the test skips (selftests/lab/two-vm.sh runs it, not run-suite.sh).
  */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -24,6 +29,7 @@
 #include "heca_session.h"
 #include "heca_vmm.h"
 #include "guests/kvm/kvm_guest.h"
+#include "heca_migrate.h"
 
 __asm__(".pushsection .rodata\n"
 	".global verify_bin, verify_bin_end\n"
@@ -35,7 +41,6 @@ __asm__(".pushsection .rodata\n"
 extern const unsigned char verify_bin[], verify_bin_end[];
 
 #define XVM_MAGIC	0x78766d31	/* "xvm1" */
-#define SWEEP_PAGES	3000
 
 struct xvm_hello {
 	uint32_t magic;
@@ -112,6 +117,92 @@ static int side_channel(bool dest, const char *ip, int port)
 	return -ETIMEDOUT;
 }
 
+struct xvm_source {
+	struct heca_vm v;
+	pthread_t thread;
+	bool started;
+	atomic_bool pause;
+	atomic_ulong written;
+	int err;
+	int side;
+	struct xvm_state state;
+};
+
+/* The source's vCPU: the guest dirties pages until it is paused. */
+static void *source_vcpu(void *arg)
+{
+	struct xvm_source *t = arg;
+	struct heca_vm *v = &t->v;
+
+	for (;;) {
+		if (ioctl(v->vcpu, KVM_RUN, 0)) {
+			t->err = -errno;
+			return NULL;
+		}
+		if (v->run->exit_reason != KVM_EXIT_IO) {
+			t->err = -EIO;
+			return NULL;
+		}
+		if (v->run->io.port != KVM_GUEST_PORT_CMD)
+			continue;
+		if (!atomic_load(&t->pause)) {
+			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
+			atomic_fetch_add(&t->written, 1);
+			continue;
+		}
+		/* Paused: at the destination the guest verifies. */
+		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
+		v->run->immediate_exit = 1;
+		ioctl(v->vcpu, KVM_RUN, 0);
+		return NULL;
+	}
+}
+
+static int xvm_pause(void *ctx)
+{
+	struct xvm_source *t = ctx;
+
+	atomic_store(&t->pause, true);
+	pthread_join(t->thread, NULL);
+	t->started = false;
+	if (t->err)
+		return t->err;
+	if (ioctl(t->v.vcpu, KVM_GET_REGS, &t->state.regs) ||
+	    ioctl(t->v.vcpu, KVM_GET_SREGS, &t->state.sregs))
+		return -errno;
+	return 0;
+}
+
+static int xvm_handover(void *ctx)
+{
+	struct xvm_source *t = ctx;
+
+	return xfer(t->side, &t->state, sizeof(t->state), true);
+}
+
+static int xvm_resume(void *ctx)
+{
+	struct xvm_source *t = ctx;
+	uint32_t ack;
+
+	return xfer(t->side, &ack, sizeof(ack), false);
+}
+
+static void xvm_round(void *ctx, const struct heca_mig_round *r)
+{
+	(void)ctx;
+	report("# source: round %u: %llu pages in %.0f ms (%.1f MB/s)\n",
+	       r->round, (unsigned long long)r->pages, r->ns / 1e6,
+	       r->bytes_per_s / 1e6);
+}
+
+static const struct heca_mig_ops xvm_ops = {
+	.pause = xvm_pause,
+	.handover = xvm_handover,
+	.resume = xvm_resume,
+	.round_done = xvm_round,
+};
+
 static int open_region(int ctl, char *name, size_t size, bool dest,
 		       uint8_t **mem)
 {
@@ -150,7 +241,7 @@ FIXTURE(xvm) {};
 FIXTURE_SETUP(xvm) {}
 FIXTURE_TEARDOWN(xvm) {}
 
-TEST_F_TIMEOUT(xvm, postcopy, 900)
+TEST_F_TIMEOUT(xvm, migrate, 900)
 {
 	const char *role = getenv("HECA_XVM_ROLE"), *ip = getenv("HECA_XVM_ADDR");
 	int port = getenv("HECA_XVM_PORT") ? atoi(getenv("HECA_XVM_PORT")) : 7000;
@@ -219,71 +310,66 @@ TEST_F_TIMEOUT(xvm, postcopy, 900)
 		ASSERT_EQ(0, heca_stats(fd, &res.st));
 		print_stats("destination", &res.st);
 		EXPECT_EQ(res.st.pages_remote, res.st.pages_present);
-		EXPECT_LT(0, res.st.pages_on_demand);
-		EXPECT_EQ(res.st.pages_remote,
-			  res.st.pages_on_demand + res.st.pages_prefetched);
 		ASSERT_EQ(0, xfer(side, &res, sizeof(res), true));
 	} else {
 		struct kvm_guest_params p = {
 			.magic = KVM_GUEST_MAGIC, .start = 1 * MiB,
 			.end = mem - 8 * MiB, .top = mem,
 		};
-		struct heca_stats st;
-		unsigned int asked = 0;
-		uint64_t t_pause, t_resumed;
+		const char *mode = getenv("HECA_XVM_MODE") ?: "hybrid";
+		struct heca_mig_params mp = {
+			.mode = !strcmp(mode, "precopy") ? HECA_MIG_PRECOPY :
+				!strcmp(mode, "postcopy") ? HECA_MIG_POSTCOPY :
+				HECA_MIG_HYBRID,
+			.timeout_ms = getenv("HECA_XVM_TIMEOUT_MS") ?
+				      atoi(getenv("HECA_XVM_TIMEOUT_MS")) : 5000,
+		};
+		struct xvm_source src = { .side = side };
+		struct heca_mig_result mr;
 
 		heca_random_token(hello.token);
 		hello.magic = XVM_MAGIC;
 		hello.seed = p.seed = now_ns();
 		hello.mem = mem;
 
-		err = heca_vm_create(&v, ram, mem, true);
+		err = heca_vm_create(&src.v, ram, mem, true);
 		ASSERT_EQ(0, err) TH_LOG("VM: %s", strerror(-err));
 		memcpy(ram + KVM_GUEST_LOAD, verify_bin,
 		       verify_bin_end - verify_bin);
 		memcpy(ram + KVM_GUEST_PARAMS, &p, sizeof(p));
-		ASSERT_EQ(0, heca_vm_flat32(&v, KVM_GUEST_LOAD,
+		ASSERT_EQ(0, heca_vm_flat32(&src.v, KVM_GUEST_LOAD,
 					    KVM_GUEST_STACK, true));
-		for (;;) {
-			ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
-			ASSERT_EQ(KVM_EXIT_IO, v.run->exit_reason);
-			if (v.run->io.port != KVM_GUEST_PORT_CMD)
-				continue;
-			if (++asked < SWEEP_PAGES) {
-				*heca_vm_io_data(&v) = KVM_GUEST_CMD_GO;
-				continue;
-			}
-			*heca_vm_io_data(&v) = KVM_GUEST_CMD_VERIFY;
-			v.run->immediate_exit = 1;
-			ASSERT_EQ(-1, ioctl(v.vcpu, KVM_RUN, 0));
-			break;
-		}
+		ASSERT_EQ(0, pthread_create(&src.thread, NULL, source_vcpu,
+					    &src));
+		src.started = true;
+		while (atomic_load(&src.written) < 20 && !src.err)
+			usleep(10000);
+		ASSERT_EQ(0, src.err);
+
 		ASSERT_EQ(0, xfer(side, &hello, sizeof(hello), true));
 		ASSERT_EQ(0, xfer(side, &ack, sizeof(ack), false));
 		heca_start_args(&a, ip, port, hello.token, 60000, 60000);
 		ASSERT_EQ(0, heca_session_connect(fd, &a, 60));
 
-		/* Pause: the registers are final; switch over; hand them on. */
-		t_pause = now_ns();
-		ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &state.regs));
-		ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_SREGS, &state.sregs));
-		ASSERT_EQ(0, heca_switchover(fd));
-		ASSERT_EQ(0, xfer(side, &state, sizeof(state), true));
-		ASSERT_EQ(0, xfer(side, &ack, sizeof(ack), false));
-		t_resumed = now_ns();
-		report("# source: downtime (pause -> destination resumes) %.1f ms\n",
-		       (t_resumed - t_pause) / 1e6);
-
-		ASSERT_EQ(0, heca_wait(fd, HECA_STATE_COMPLETE, 300000,
-				       &reached, &error))
-			TH_LOG("state %u error %u", reached, error);
-		report("# source: total (pause -> every page at the destination) %.1f ms\n",
-		       (now_ns() - t_pause) / 1e6);
-		ASSERT_EQ(0, heca_stats(fd, &st));
-		print_stats("source", &st);
+		err = heca_migrate(fd, &mp, &xvm_ops, &src, &mr);
+		if (src.started) {
+			atomic_store(&src.pause, true);
+			pthread_join(src.thread, NULL);
+		}
+		ASSERT_EQ(0, err) TH_LOG("%s: %s", mr.failed, strerror(-err));
+		report("# source: %s, %s after %u rounds (%llu pages)\n",
+		       heca_mig_mode_name(mp.mode), heca_mig_end_name(mr.end),
+		       mr.rounds, (unsigned long long)mr.round_pages);
+		report("# source: downtime (pause -> resumed at the destination) %.1f ms, switchover %.1f ms, total %.0f ms\n",
+		       mr.downtime_ns / 1e6, mr.switch_ns / 1e6,
+		       mr.total_ns / 1e6);
+		print_stats("source", &mr.stats);
 		ASSERT_EQ(0, xfer(side, &res, sizeof(res), false));
 		EXPECT_EQ(0, res.bad);
-		EXPECT_EQ(st.pages_sent, res.st.pages_remote);
+		EXPECT_EQ(mr.stats.pages_sent,
+			  res.st.pages_on_demand + res.st.pages_prefetched);
+		v = src.v;
+		heca_vm_init(&src.v);
 	}
 	close(side);
 	heca_vm_release(&v);
