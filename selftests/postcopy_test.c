@@ -396,6 +396,30 @@ static void resume_dest(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ioctl(self->b.vcpu, KVM_SET_REGS, regs));
 }
 
+static __u64 hist_total(const struct heca_stats *st)
+{
+	__u64 n = 0;
+	int b;
+
+	for (b = 0; b < HECA_HIST_BUCKETS; b++)
+		n += st->fault_hist[b];
+	return n;
+}
+
+/* Upper bound (us) of the bucket holding the @pct-th percentile fault. */
+static unsigned int hist_bound(const struct heca_stats *st, unsigned int pct)
+{
+	__u64 n = 0, want = (hist_total(st) * pct + 99) / 100;
+	int b;
+
+	for (b = 0; b < HECA_HIST_BUCKETS; b++) {
+		n += st->fault_hist[b];
+		if (want && n >= want)
+			return 2u << b;
+	}
+	return 0;
+}
+
 static uint32_t page_sum(const uint8_t *p)
 {
 	const uint32_t *w = (const uint32_t *)p;
@@ -479,6 +503,12 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	       st.requests,
 	       st.fault_count ? st.fault_ns_sum / st.fault_count / 1000 : 0,
 	       st.fault_ns_max / 1000, st.elapsed_ns / 1000000);
+	TH_LOG("%s: dest: fault service p50 < %u us, p99 < %u us (log2 histogram bucket bounds); pull %.0f pages/s",
+	       variant->transport == HECA_TRANSPORT_RDMA ? "rdma" : "tcp",
+	       hist_bound(&st, 50), hist_bound(&st, 99),
+	       st.elapsed_ns ? st.pages_remote * 1e9 / st.elapsed_ns : 0.0);
+	/* The histogram holds every measured fault. */
+	EXPECT_EQ(st.fault_count, hist_total(&st));
 	TH_LOG("%s: source: sent %llu requests %llu bytes tx %llu rx %llu",
 	       variant->transport == HECA_TRANSPORT_RDMA ? "rdma" : "tcp",
 	       ss.pages_sent, ss.requests, ss.bytes_tx, ss.bytes_rx);
