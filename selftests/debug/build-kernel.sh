@@ -25,11 +25,15 @@
 #   HECA_DEBUG_JOBS     make -j (default: nproc)
 #   HECA_DEBUG_NICE     nice level of the compile (default 19)
 #
+# Patches in selftests/debug/patches/*.patch (fixes for known 6.1 bugs that
+# would fire a checker on every run) are applied to the source, in name order.
+#
 # The cache entry is <root>/<key>, key = source package version + base config
-# + a hash of debug.config, the compiler version and this script's recipe
-# version.  It is built in <root>/.tmp.* and renamed into place when complete,
-# so an interrupted build never leaves a half cache (the next run sweeps the
-# leftovers).  A flock on <root>/.lock serialises concurrent builders.
+# + a hash of debug.config, the patches, the compiler version and this
+# script's recipe version.  It is built in <root>/.tmp.* and renamed into
+# place when complete, so an interrupted build never leaves a half cache (the
+# next run sweeps the leftovers).  A flock on <root>/.lock serialises
+# concurrent builders.
 
 set -euo pipefail
 
@@ -51,7 +55,7 @@ for arg in "$@"; do
 	--config) mode=config ;;
 	--rebuild) mode=rebuild ;;
 	-h | --help)
-		sed -n '3,/^$/s/^# \{0,1\}//p' "$0" >&2
+		sed -n '4,/^$/s/^# \{0,1\}//p' "$0" >&2
 		exit 0
 		;;
 	*)
@@ -82,10 +86,16 @@ fi
 if [ -z "$srcver" ]; then
 	srcver=$(basename "$tarball" .tar.xz)-$(stat -L -c '%s %Y' "$tarball" | sha256sum | cut -c1-8)
 fi
+patches=()
+for p in "$here"/patches/*.patch; do
+	[ -e "$p" ] && patches+=("$p")
+done
 cfghash=$({
 	echo "recipe $RECIPE base $base"
 	cat "$fragment"
 	gcc --version | head -n1
+	# Without patches the key is what it was before patches/ existed.
+	[ ${#patches[@]} -eq 0 ] || cat "${patches[@]}"
 } | sha256sum | cut -c1-12)
 key=$(echo "$srcver-$base-$cfghash" | tr -c 'A-Za-z0-9.+_\n-' '_')
 dir=$root/$key
@@ -128,8 +138,8 @@ if [ "$mode" = build ] && cache_valid; then
 fi
 
 # --- tools
-for t in gcc make flex bison bc perl tar xz depmod; do
-	command -v "$t" >/dev/null || die "'$t' not found (apt-get install build-essential flex bison bc kmod xz-utils)"
+for t in gcc make flex bison bc perl tar xz lz4 patch depmod modinfo; do
+	command -v "$t" >/dev/null || die "'$t' not found (apt-get install build-essential flex bison bc kmod xz-utils lz4 patch)"
 done
 [ -r /usr/include/libelf.h ] || [ -r /usr/include/elfutils/libelf.h ] ||
 	die "libelf headers missing, objtool needs them (apt-get install libelf-dev)"
@@ -239,6 +249,9 @@ step "extracting $(basename "$tarball")" tar --no-same-owner -xf "$tarball" -C "
 src=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)
 [ -r "$src/Makefile" ] || die "no kernel Makefile in $tarball"
 mv "$src" "$tmp/build"
+for p in "${patches[@]}"; do
+	step "applying patches/$(basename "$p")" patch -d "$tmp/build" -p1 --forward --batch -i "$p"
+done
 
 step "make $base" mk "$base"
 step "merging debug.config" "$tmp/build/scripts/kconfig/merge_config.sh" -m -O "$tmp/build" \
