@@ -19,6 +19,8 @@
 #include <crypto/algapi.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -302,6 +304,36 @@ static const char *heca_handshake_why(int err)
 		return "timed out";
 	default:
 		return "connection error";
+	}
+}
+
+/**
+ * heca_addr_to_sockaddr() - a uapi endpoint as a socket address
+ * @a:  family, port and address from HECA_IOC_SESSION_START (family checked)
+ * @ss: filled in
+ *
+ * Return: the length of the address in @ss, or -EAFNOSUPPORT.
+ */
+int heca_addr_to_sockaddr(const struct heca_addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (a->family) {
+	case AF_INET:
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		return sizeof(*sin);
+	case AF_INET6:
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		sin6->sin6_scope_id = a->scope_id;
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		return sizeof(*sin6);
+	default:
+		return -EAFNOSUPPORT;
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include <linux/kfifo.h>
 #include <linux/ktime.h>
+#include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -163,6 +164,7 @@ struct heca_dest {
 };
 
 /* session.c */
+int heca_addr_to_sockaddr(const struct heca_addr *a, struct sockaddr_storage *ss);
 long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
 		       size_t len);

@@ -1605,30 +1605,6 @@ static int heca_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 
 /* ---- the ops ---------------------------------------------------------- */
 
-static int heca_rdma_sockaddr(const struct heca_addr *a,
-			      struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	switch (a->family) {
-	case AF_INET:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(a->port);
-		memcpy(&sin->sin_addr, a->addr, 4);
-		return 0;
-	case AF_INET6:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(a->port);
-		sin6->sin6_scope_id = a->scope_id;
-		memcpy(&sin6->sin6_addr, a->addr, 16);
-		return 0;
-	default:
-		return -EAFNOSUPPORT;
-	}
-}
-
 static int heca_rdma_listen(struct heca_session *s, const struct heca_addr *addr,
 			    void **listener)
 {
@@ -1636,8 +1612,8 @@ static int heca_rdma_listen(struct heca_session *s, const struct heca_addr *addr
 	struct sockaddr_storage ss;
 	int err;
 
-	err = heca_rdma_sockaddr(addr, &ss);
-	if (err)
+	err = heca_addr_to_sockaddr(addr, &ss);
+	if (err < 0)
 		return err;
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
@@ -1805,8 +1781,8 @@ static int heca_rdma_connect(struct heca_session *s,
 	long left;
 	int err;
 
-	err = heca_rdma_sockaddr(addr, &ss);
-	if (err)
+	err = heca_addr_to_sockaddr(addr, &ss);
+	if (err < 0)
 		return err;
 	for (;;) {
 		left = (long)(deadline - jiffies);

@@ -55,30 +55,6 @@ struct heca_tcp_listener {
 	struct net *net;
 };
 
-static int heca_tcp_sockaddr(const struct heca_addr *a,
-			     struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	switch (a->family) {
-	case AF_INET:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(a->port);
-		memcpy(&sin->sin_addr, a->addr, 4);
-		return sizeof(*sin);
-	case AF_INET6:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(a->port);
-		sin6->sin6_scope_id = a->scope_id;
-		memcpy(&sin6->sin6_addr, a->addr, 16);
-		return sizeof(*sin6);
-	default:
-		return -EAFNOSUPPORT;
-	}
-}
-
 /* Send @n kvecs totalling @len bytes, all or an error. */
 static int heca_tcp_sendv(struct heca_conn *c, struct kvec *vec, size_t n,
 			  size_t len)
@@ -336,7 +312,7 @@ static int heca_tcp_listen(struct heca_session *s, const struct heca_addr *addr,
 	struct sockaddr_storage ss;
 	int len, err;
 
-	len = heca_tcp_sockaddr(addr, &ss);
+	len = heca_addr_to_sockaddr(addr, &ss);
 	if (len < 0) {
 		err = len;
 		goto err_put_net;
@@ -411,7 +387,7 @@ static int heca_tcp_connect(struct heca_session *s,
 	struct heca_conn *c;
 	int len, err;
 
-	len = heca_tcp_sockaddr(addr, &ss);
+	len = heca_addr_to_sockaddr(addr, &ss);
 	if (len < 0) {
 		err = len;
 		goto err_put_net;

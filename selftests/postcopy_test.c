@@ -20,18 +20,9 @@
 #include "kselftest_harness.h"
 #include "heca_test.h"
 #include "heca_session.h"
-#include "heca_vmm.h"
+#include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
-
-__asm__(".pushsection .rodata\n"
-	".global verify_bin, verify_bin_end\n"
-	".balign 16\n"
-	"verify_bin:\n"
-	".incbin \"guests/kvm/build/verify.bin\"\n"
-	"verify_bin_end:\n"
-	".popsection\n");
-extern const unsigned char verify_bin[], verify_bin_end[];
 
 #define MEM		(64 * MiB)
 #define DATA_START	(1 * MiB)

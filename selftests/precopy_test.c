@@ -17,94 +17,21 @@
 #include "kselftest_harness.h"
 #include "heca_test.h"
 #include "heca_session.h"
-#include "heca_vmm.h"
+#include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
 #include "heca_migrate.h"
 
-__asm__(".pushsection .rodata\n"
-	".global verify_bin, verify_bin_end\n"
-	".balign 16\n"
-	"verify_bin:\n"
-	".incbin \"guests/kvm/build/verify.bin\"\n"
-	"verify_bin_end:\n"
-	".popsection\n");
-extern const unsigned char verify_bin[], verify_bin_end[];
 
 #define MEM		(64 * MiB)
 #define DATA_START	(1 * MiB)
 #define DATA_END	(56 * MiB)
 
-struct vcpu_thread {
-	struct heca_vm v;
-	pthread_t thread;
-	bool started;
-	unsigned int throttle_us;	/* sleep per page: the dirty rate */
-	atomic_bool pause;
-	atomic_ulong written;
-	int err;
-	uint32_t bad;			/* destination: what the guest found */
-};
-
-/* Run the guest, answering GO, until asked to pause; then leave it so. */
-static void *vcpu_main(void *arg)
-{
-	struct vcpu_thread *t = arg;
-	struct heca_vm *v = &t->v;
-
-	for (;;) {
-		if (ioctl(v->vcpu, KVM_RUN, 0)) {
-			t->err = -errno;
-			return NULL;
-		}
-		if (v->run->exit_reason != KVM_EXIT_IO) {
-			t->err = -EIO;
-			return NULL;
-		}
-		if (v->run->io.port != KVM_GUEST_PORT_CMD)
-			continue;
-		if (!atomic_load(&t->pause)) {
-			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
-			atomic_fetch_add(&t->written, 1);
-			if (t->throttle_us)
-				usleep(t->throttle_us);
-			continue;
-		}
-		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
-		v->run->immediate_exit = 1;
-		ioctl(v->vcpu, KVM_RUN, 0);	/* completes the IN: -EINTR */
-		return NULL;
-	}
-}
-
-/* The destination's vCPU: run the guest until it has verified. */
-static void *dest_main(void *arg)
-{
-	struct vcpu_thread *t = arg;
-	struct heca_vm *v = &t->v;
-
-	t->bad = ~0u;
-	for (;;) {
-		if (ioctl(v->vcpu, KVM_RUN, 0)) {
-			t->err = -errno;
-			return NULL;
-		}
-		if (v->run->exit_reason != KVM_EXIT_IO) {
-			t->err = -EIO;
-			return NULL;
-		}
-		if (v->run->io.port == KVM_GUEST_PORT_VERIFIED)
-			t->bad = *heca_vm_io_data(v);
-		if (v->run->io.port == KVM_GUEST_PORT_DONE)
-			return NULL;
-	}
-}
-
 FIXTURE(pre) {
 	int ctl, sfd, dfd;
 	uint8_t *src, *dst;
 	char sname[HECA_NAME_MAX], dname[HECA_NAME_MAX];
-	struct vcpu_thread a, b;
+	struct heca_guest_thread a, b;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 };
@@ -196,13 +123,10 @@ FIXTURE_SETUP(pre)
 
 FIXTURE_TEARDOWN(pre)
 {
-	if (self->a.started) {
-		/* A failed assertion left the guest running: stop it. */
-		atomic_store(&self->a.pause, true);
-		pthread_join(self->a.thread, NULL);
-	}
-	if (self->b.started)
-		pthread_join(self->b.thread, NULL);
+	/* A failed assertion may have left the guests running: stop them. */
+	atomic_store(&self->a.pause, true);
+	heca_guest_join(&self->a);
+	heca_guest_join(&self->b);
 	heca_vm_release(&self->a.v);
 	heca_vm_release(&self->b.v);
 	ioctl(self->sfd, HECA_IOC_SESSION_ABORT);
@@ -246,15 +170,7 @@ static int vmm_pause(void *ctx)
 {
 	FIXTURE_DATA(pre) *self = ctx;
 
-	atomic_store(&self->a.pause, true);
-	pthread_join(self->a.thread, NULL);
-	self->a.started = false;
-	if (self->a.err)
-		return self->a.err;
-	if (ioctl(self->a.v.vcpu, KVM_GET_REGS, &self->regs) ||
-	    ioctl(self->a.v.vcpu, KVM_GET_SREGS, &self->sregs))
-		return -errno;
-	return 0;
+	return heca_guest_pause(&self->a, &self->regs, &self->sregs);
 }
 
 static int vmm_handover(void *ctx)
@@ -275,10 +191,7 @@ static int vmm_resume(void *ctx)
 {
 	FIXTURE_DATA(pre) *self = ctx;
 
-	if (pthread_create(&self->b.thread, NULL, dest_main, &self->b))
-		return -EAGAIN;
-	self->b.started = true;
-	return 0;
+	return heca_guest_start(&self->b, heca_guest_verify);
 }
 
 static struct __test_metadata *round_md;
@@ -330,9 +243,7 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, heca_vm_flat32(&self->a.v, KVM_GUEST_LOAD,
 				    KVM_GUEST_STACK, true));
 	self->a.throttle_us = variant->throttle_us;
-	ASSERT_EQ(0, pthread_create(&self->a.thread, NULL, vcpu_main,
-				    &self->a));
-	self->a.started = true;
+	ASSERT_EQ(0, heca_guest_start(&self->a, heca_guest_sweep));
 	/* Until it filled its memory once and dirties pages. */
 	while (atomic_load(&self->a.written) < 20 && !self->a.err)
 		usleep(10000);
@@ -351,8 +262,7 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	round_md = _metadata;
 	err = heca_migrate(self->sfd, &mp, &vmm_ops, self, &res);
 	ASSERT_EQ(0, err) TH_LOG("%s: %s", res.failed, strerror(-err));
-	pthread_join(self->b.thread, NULL);
-	self->b.started = false;
+	heca_guest_join(&self->b);
 	ASSERT_EQ(0, self->b.err);
 	EXPECT_EQ(0, self->b.bad) TH_LOG("the guest found %u bad pages",
 					 self->b.bad);

@@ -27,18 +27,9 @@
 #include "kselftest_harness.h"
 #include "heca_test.h"
 #include "heca_session.h"
-#include "heca_vmm.h"
-#include "guests/kvm/kvm_guest.h"
+#include "heca_verify_guest.h"
 #include "heca_migrate.h"
 
-__asm__(".pushsection .rodata\n"
-	".global verify_bin, verify_bin_end\n"
-	".balign 16\n"
-	"verify_bin:\n"
-	".incbin \"guests/kvm/build/verify.bin\"\n"
-	"verify_bin_end:\n"
-	".popsection\n");
-extern const unsigned char verify_bin[], verify_bin_end[];
 
 #define XVM_MAGIC	0x78766d31	/* "xvm1" */
 
@@ -118,59 +109,16 @@ static int side_channel(bool dest, const char *ip, int port)
 }
 
 struct xvm_source {
-	struct heca_vm v;
-	pthread_t thread;
-	bool started;
-	atomic_bool pause;
-	atomic_ulong written;
-	int err;
+	struct heca_guest_thread g;
 	int side;
 	struct xvm_state state;
 };
-
-/* The source's vCPU: the guest dirties pages until it is paused. */
-static void *source_vcpu(void *arg)
-{
-	struct xvm_source *t = arg;
-	struct heca_vm *v = &t->v;
-
-	for (;;) {
-		if (ioctl(v->vcpu, KVM_RUN, 0)) {
-			t->err = -errno;
-			return NULL;
-		}
-		if (v->run->exit_reason != KVM_EXIT_IO) {
-			t->err = -EIO;
-			return NULL;
-		}
-		if (v->run->io.port != KVM_GUEST_PORT_CMD)
-			continue;
-		if (!atomic_load(&t->pause)) {
-			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
-			atomic_fetch_add(&t->written, 1);
-			continue;
-		}
-		/* Paused: at the destination the guest verifies. */
-		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
-		v->run->immediate_exit = 1;
-		ioctl(v->vcpu, KVM_RUN, 0);
-		return NULL;
-	}
-}
 
 static int xvm_pause(void *ctx)
 {
 	struct xvm_source *t = ctx;
 
-	atomic_store(&t->pause, true);
-	pthread_join(t->thread, NULL);
-	t->started = false;
-	if (t->err)
-		return t->err;
-	if (ioctl(t->v.vcpu, KVM_GET_REGS, &t->state.regs) ||
-	    ioctl(t->v.vcpu, KVM_GET_SREGS, &t->state.sregs))
-		return -errno;
-	return 0;
+	return heca_guest_pause(&t->g, &t->state.regs, &t->state.sregs);
 }
 
 static int xvm_handover(void *ctx)
@@ -253,6 +201,7 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 	struct xvm_result res;
 	struct xvm_state state;
 	struct xvm_hello hello;
+	struct heca_guest_thread dst = { 0 };
 	struct heca_vm v;
 	uint8_t *ram;
 	uint32_t ack, reached, error;
@@ -291,16 +240,11 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_REGS, &state.regs));
 		ASSERT_EQ(0, xfer(side, &ack, sizeof(ack), true));
 
-		res.bad = ~0u;
-		for (;;) {
-			ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0))
-				TH_LOG("KVM_RUN: %s", strerror(errno));
-			ASSERT_EQ(KVM_EXIT_IO, v.run->exit_reason);
-			if (v.run->io.port == KVM_GUEST_PORT_VERIFIED)
-				res.bad = *heca_vm_io_data(&v);
-			if (v.run->io.port == KVM_GUEST_PORT_DONE)
-				break;
-		}
+		/* Run it here, in this thread, until it has verified. */
+		dst.v = v;
+		heca_guest_verify(&dst);
+		ASSERT_EQ(0, dst.err) TH_LOG("KVM_RUN: %s", strerror(-dst.err));
+		res.bad = dst.bad;
 		report("# destination: the guest verified %u MiB: %u bad pages\n",
 		       (unsigned int)(mem >> 20), res.bad);
 		EXPECT_EQ(0, res.bad);
@@ -332,19 +276,17 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		hello.seed = p.seed = now_ns();
 		hello.mem = mem;
 
-		err = heca_vm_create(&src.v, ram, mem, true);
+		err = heca_vm_create(&src.g.v, ram, mem, true);
 		ASSERT_EQ(0, err) TH_LOG("VM: %s", strerror(-err));
 		memcpy(ram + KVM_GUEST_LOAD, verify_bin,
 		       verify_bin_end - verify_bin);
 		memcpy(ram + KVM_GUEST_PARAMS, &p, sizeof(p));
-		ASSERT_EQ(0, heca_vm_flat32(&src.v, KVM_GUEST_LOAD,
+		ASSERT_EQ(0, heca_vm_flat32(&src.g.v, KVM_GUEST_LOAD,
 					    KVM_GUEST_STACK, true));
-		ASSERT_EQ(0, pthread_create(&src.thread, NULL, source_vcpu,
-					    &src));
-		src.started = true;
-		while (atomic_load(&src.written) < 20 && !src.err)
+		ASSERT_EQ(0, heca_guest_start(&src.g, heca_guest_sweep));
+		while (atomic_load(&src.g.written) < 20 && !src.g.err)
 			usleep(10000);
-		ASSERT_EQ(0, src.err);
+		ASSERT_EQ(0, src.g.err);
 
 		ASSERT_EQ(0, xfer(side, &hello, sizeof(hello), true));
 		ASSERT_EQ(0, xfer(side, &ack, sizeof(ack), false));
@@ -352,10 +294,8 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		ASSERT_EQ(0, heca_session_connect(fd, &a, 60));
 
 		err = heca_migrate(fd, &mp, &xvm_ops, &src, &mr);
-		if (src.started) {
-			atomic_store(&src.pause, true);
-			pthread_join(src.thread, NULL);
-		}
+		atomic_store(&src.g.pause, true);
+		heca_guest_join(&src.g);
 		ASSERT_EQ(0, err) TH_LOG("%s: %s", mr.failed, strerror(-err));
 		report("# source: %s, %s after %u rounds (%llu pages)\n",
 		       heca_mig_mode_name(mp.mode), heca_mig_end_name(mr.end),
@@ -368,8 +308,8 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		EXPECT_EQ(0, res.bad);
 		EXPECT_EQ(mr.stats.pages_sent,
 			  res.st.pages_on_demand + res.st.pages_prefetched);
-		v = src.v;
-		heca_vm_init(&src.v);
+		v = src.g.v;
+		heca_vm_init(&src.g.v);
 	}
 	close(side);
 	heca_vm_release(&v);
