@@ -24,7 +24,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
 	libibverbs-dev librdmacm-dev \
-	libjson-c-dev pkg-config gnuplot-nox
+	libjson-c-dev pkg-config gnuplot-nox socat jq
 
 .PHONY: all module tools selftests check demo bench deps lint checkpatch sparse clean
 

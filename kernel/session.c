@@ -581,6 +581,7 @@ static int heca_session_wait(struct heca_region *r, struct heca_wait *w)
 
 	bool synced = w->flags & HECA_WAIT_SYNCED;
 	u32 round = w->round;
+	u32 want = w->state;
 
 	if ((w->flags & ~HECA_WAIT_SYNCED) ||
 	    memchr_inv(w->reserved, 0, sizeof(w->reserved)))
@@ -615,8 +616,8 @@ static int heca_session_wait(struct heca_region *r, struct heca_wait *w)
 		return -EINTR;
 	if (synced)
 		return w->round >= round ? 0 : -ETIMEDOUT;
-	return heca_state_reached(r, w->state) &&
-	       w->state != HECA_STATE_NONE ? 0 : -ETIMEDOUT;
+	/* w->state is the state now: compare it with the one waited for. */
+	return w->state != HECA_STATE_NONE && w->state >= want ? 0 : -ETIMEDOUT;
 }
 
 static int heca_session_abort(struct heca_region *r)

@@ -258,6 +258,14 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, heca_listen_async(&l, self->dfd, &args));
 	ASSERT_EQ(0, heca_session_connect(self->sfd, &args, 30));
 	ASSERT_EQ(0, heca_listen_finish(&l));
+	/* Before the switchover a wait for a later state times out. */
+	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->dfd, HECA_STATE_RUNNING, 50, NULL,
+					NULL));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->dfd, HECA_STATE_COMPLETE, 50, NULL,
+					NULL));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->sfd, HECA_STATE_COMPLETE, 50, NULL,
+					NULL));
+	EXPECT_EQ(0, heca_wait(self->sfd, HECA_STATE_CONNECTED, 50, NULL, NULL));
 
 	round_md = _metadata;
 	err = heca_migrate(self->sfd, &mp, &vmm_ops, self, &res);

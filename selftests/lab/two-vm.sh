@@ -14,8 +14,9 @@
 set -euo pipefail
 here=$(dirname "$0")
 . "$here/lib.sh"
+. "$here/qemu-migrate.sh"
 
-read -ra STEPS <<<"${TWO_VM_STEPS:-ping rdma_read_lat rping heca_migrate}"
+read -ra STEPS <<<"${TWO_VM_STEPS:-ping rdma_read_lat rping heca_migrate qemu_migrate}"
 dev=${LAB_RXE%% *}
 STEP_TIMEOUT=${STEP_TIMEOUT:-180}
 
@@ -102,6 +103,22 @@ heca_migrate_run() {
 }
 heca_migrate_vm0() { heca_migrate_run source "$LAB_PEER_IP"; }
 heca_migrate_vm1() { heca_migrate_run dest "$LAB_SELF_IP"; }
+
+# --- qemu_migrate: a stock QEMU guest migrates from VM0 to VM1 in every mode,
+# hecactl driving QEMU over QMP; then a cancelled migration and one that
+# QEMU fails: the guest runs on at the source (qemu-migrate.sh).
+qemu_migrate_run() {
+	local sc
+	modprobe rdma_cm 2>/dev/null || true
+	tap_check "qm_heca_load_vm$LAB_VM" insmod "$LAB_REPO/kernel/heca.ko"
+	for sc in ${QM_SCENARIOS:-precopy postcopy hybrid cancel badqemu}; do
+		echo "# qemu_migrate: $sc" | tee -a "$TAP_FILE"
+		"qm_run_vm$LAB_VM" "$sc"
+	done
+	tap_check "qm_heca_unload_vm$LAB_VM" rmmod heca
+}
+qemu_migrate_vm0() { qemu_migrate_run; }
+qemu_migrate_vm1() { qemu_migrate_run; }
 
 tap_begin "$LAB_OUT/two-vm-rdma.tap"
 if [ "${LAB_NVMS:-1}" != 2 ]; then

@@ -4,6 +4,7 @@
  * convergence, the timeout, the switchover) is tools/lib/heca_migrate.c;
  * this connects, reaches the VMM through commands, and reports.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +23,8 @@
 #include "heca_migrate.h"
 #include "hecactl.h"
 #include "mig.h"
+#include "qemu.h"
+#include "rdmadev.h"
 #include "session.h"
 #include "size.h"
 #include "stats.h"
@@ -46,7 +49,20 @@ const char hc_migrate_help[] =
 "\n"
 "then serves the destination until it has every page, and reports.\n"
 "\n"
-"The VMM is reached through shell commands (run with /bin/sh -c), so any\n"
+"QEMU is driven over QMP with --qmp SOCKET and --qemu-uri URI: heca\n"
+"carries the guest's RAM (QEMU's RAM must be a memory-backend-file on\n"
+"/dev/heca/NAME with share=on), QEMU carries CPU and device state over its\n"
+"own migration channel to the destination QEMU (started with -incoming URI,\n"
+"its RAM on the destination region, 'hecactl receive --qmp' there).  hecactl\n"
+"sets QEMU's capabilities x-ignore-shared (QEMU sends no RAM of that region)\n"
+"and pause-before-switchover, runs heca's rounds while the guest runs, then\n"
+"starts QEMU's migrate, waits until QEMU has stopped the guest\n"
+"(pre-switchover), switches heca over, lets QEMU finish (migrate-continue)\n"
+"and follows it to completed: the guest then runs at the destination.\n"
+"A failure before the switchover rolls back: migrate_cancel, the heca\n"
+"session is aborted, and the guest runs on here.\n"
+"\n"
+"Other VMMs are reached through shell commands (run with /bin/sh -c), so any\n"
 "VMM will do: QEMU through its monitor, a test VMM...  Each gets\n"
 "HECA_REGION=NAME and HECA_PHASE=pause, handover or resume in its\n"
 "environment.  A command that fails (a non-zero exit) stops the migration;\n"
@@ -76,8 +92,16 @@ const char hc_migrate_help[] =
 "      --pause-cmd CMD         pause the VM here\n"
 "      --handover-cmd CMD      move the VM's CPU and device state\n"
 "      --resume-cmd CMD        run the VM at the destination\n"
-"      --transport T           tcp (default) or rdma (in progress: heca.ko may\n"
-"                              lack it)\n"
+"      --qmp SOCKET            drive QEMU through its QMP UNIX socket instead\n"
+"                              of the commands (-qmp unix:SOCKET,server=on,\n"
+"                              wait=off)\n"
+"      --qemu-uri URI          with --qmp: where the destination QEMU listens\n"
+"                              (its -incoming): tcp:192.0.2.2:4444\n"
+"      --transport T           auto (default), rdma or tcp; auto takes rdma\n"
+"                              when the address that reaches the destination\n"
+"                              is on an RDMA device (RoCE, rdma_rxe), else tcp,\n"
+"                              says which, and tries the other one while the\n"
+"                              destination refuses (it listens over tcp)\n"
 "      --connect-timeout SEC   how long to try to reach the destination:\n"
 "                              1-3600 s (default 30)\n"
 "      --json                  print the report as one JSON object (the\n"
@@ -123,7 +147,7 @@ const char hc_migrate_help[] =
 enum {
 	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TRANSPORT, O_TIMEOUT,
 	O_CONNECT_TIMEOUT, O_DOWNTIME, O_MAX_ROUNDS, O_PAUSE_CMD,
-	O_HANDOVER_CMD, O_RESUME_CMD, O_JSON,
+	O_HANDOVER_CMD, O_RESUME_CMD, O_JSON, O_QMP, O_QEMU_URI,
 };
 
 static const struct hc_opt migrate_opts[] = {
@@ -140,6 +164,8 @@ static const struct hc_opt migrate_opts[] = {
 	[O_HANDOVER_CMD] = { "handover-cmd", 0, true },
 	[O_RESUME_CMD] = { "resume-cmd", 0, true },
 	[O_JSON] = { "json", 0, false },
+	[O_QMP] = { "qmp", 0, true },
+	[O_QEMU_URI] = { "qemu-uri", 0, true },
 	{ NULL, 0, false },
 };
 
@@ -155,6 +181,8 @@ struct migrate_args {
 	unsigned int timeout_s;		/* --timeout, for the report */
 	struct heca_mig_params params;
 	const char *cmd[PH_N];		/* NULL: not given */
+	const char *qmp, *qemu_uri;	/* --qmp, --qemu-uri: NULL if not given */
+	bool auto_transport;		/* --transport auto (the default) */
 	bool json;
 };
 
@@ -225,6 +253,21 @@ static int parse_policy(const char *path, const struct hc_args *a,
 			return hc_usage_err(path, "--%s must not be empty",
 					    migrate_opts[O_PAUSE_CMD + i].name);
 	}
+	m->qmp = a->value[O_QMP];
+	m->qemu_uri = a->value[O_QEMU_URI];
+	if (m->qmp) {
+		for (int i = 0; i < PH_N; i++)
+			if (m->cmd[i])
+				return hc_usage_err(path, "--qmp drives QEMU: --%s is for other VMMs",
+						    migrate_opts[O_PAUSE_CMD + i].name);
+		if (!*m->qmp)
+			return hc_usage_err(path, "--qmp must not be empty");
+		if (!m->qemu_uri || !*m->qemu_uri)
+			return hc_usage_err(path, "--qmp needs --qemu-uri URI: where the destination QEMU listens (its -incoming, e.g. tcp:192.0.2.2:4444)");
+		return 0;
+	}
+	if (m->qemu_uri)
+		return hc_usage_err(path, "--qemu-uri is QEMU's, with --qmp SOCKET");
 	if (hc_mig_has_rounds(p->mode, m->timeout_s) && !m->cmd[PH_PAUSE])
 		return hc_usage_err(path, "--mode %s copies while the VM runs, then pauses it: give --pause-cmd CMD (or, for a VM paused already, --mode postcopy)",
 				    heca_mig_mode_name(p->mode));
@@ -263,9 +306,10 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	if (rc)
 		return rc;
 	m->start.transport = HECA_TRANSPORT_TCP;
-	if (a.value[O_TRANSPORT] &&
+	m->auto_transport = !a.value[O_TRANSPORT] || !strcmp(a.value[O_TRANSPORT], "auto");
+	if (!m->auto_transport &&
 	    hc_parse_transport(a.value[O_TRANSPORT], &m->start.transport))
-		return hc_usage_err(path, "unknown transport '%s' (tcp or rdma)",
+		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
 	rc = uint_opt(path, &a, O_CONNECT_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
 		      HC_TIMEOUT_DEFAULT_S, "seconds", &m->connect_timeout_s);
@@ -314,6 +358,39 @@ static void pause_ms(unsigned int ms)
 /* The least time an attempt gets, even at the end of --connect-timeout. */
 #define HC_ATTEMPT_MIN_MS	1000
 
+/*
+ * --transport auto: rdma when the local address that reaches the
+ * destination is a GID of an RDMA device, else tcp.  Says which, and why.
+ */
+static void choose_transport(struct migrate_args *m)
+{
+	struct heca_addr local;
+	char dev[64], ip[INET6_ADDRSTRLEN] = "?";
+	int err, rc = 0;
+
+	if (!m->auto_transport)
+		return;
+	err = hc_local_addr_for(&m->start.addr, &local);
+	if (!err) {
+		inet_ntop(local.family, local.addr, ip, sizeof(ip));
+		rc = hc_rdma_dev_with_addr(&local, dev, sizeof(dev));
+	}
+	if (rc == 1) {
+		m->start.transport = HECA_TRANSPORT_RDMA;
+		say("%s: transport rdma (auto: %s reaches %s, and it is on RDMA device %s)\n",
+		    m->name, ip, m->to, dev);
+	} else {
+		m->start.transport = HECA_TRANSPORT_TCP;
+		m->auto_transport = false;	/* nothing else to try */
+		if (err)
+			say("%s: transport tcp (auto: no route to %s: %s)\n", m->name, m->to,
+			    strerror(err));
+		else
+			say("%s: transport tcp (auto: %s reaches %s, and no RDMA device has it)\n",
+			    m->name, ip, m->to);
+	}
+}
+
 /* HECA_IOC_SESSION_START, again while nobody listens, until --connect-timeout. */
 static int connect_dest(struct hc_session *s, struct migrate_args *m)
 {
@@ -334,7 +411,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		  einval_hint },
 		{ EPROTONOSUPPORT, "transport not available, or the destination speaks another protocol version",
 		  m->start.transport == HECA_TRANSPORT_RDMA ?
-		  "this heca.ko has no RDMA transport (yet): use --transport tcp" :
+		  "this heca.ko has no RDMA transport (built without rdma_cm): use --transport tcp" :
 		  "use the same heca.ko version on both hosts" },
 		{ m->start.transport == HECA_TRANSPORT_RDMA ? ENODEV : -1, nodev,
 		  "is an RDMA device (or rdma_rxe) set up for that address? else use --transport tcp" },
@@ -356,6 +433,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		 hc_format_size(s->info.size, sz, sizeof(sz)), m->name);
 
 	say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
+	/* auto over RDMA: a destination that refuses may listen over TCP */
 	for (;;) {
 		if (hc_interrupted())
 			return hc_session_report(s, EINTR, start_errors);
@@ -370,13 +448,18 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		if (err != ECONNREFUSED || now_ms() + HC_RETRY_MS >= deadline)
 			return hc_session_report(s, err, start_errors);
 		if (!told)
-			say("%s: nobody listens at %s yet; trying again for up to %u s\n",
-			    m->name, m->to, m->connect_timeout_s);
+			say("%s: nobody listens at %s yet; trying again for up to %u s%s\n",
+			    m->name, m->to, m->connect_timeout_s,
+			    m->auto_transport ? ", over rdma and tcp in turn" : "");
 		told = true;
+		if (m->auto_transport)
+			m->start.transport = m->start.transport == HECA_TRANSPORT_RDMA ?
+					     HECA_TRANSPORT_TCP : HECA_TRANSPORT_RDMA;
 		pause_ms(HC_RETRY_MS);
 		now = now_ms();
 	}
-	say("%s: connected to %s (%s)\n", m->name, m->to, transport);
+	say("%s: connected to %s (%s)\n", m->name, m->to,
+	    hc_transport_name(m->start.transport));
 	return 0;
 }
 
@@ -385,6 +468,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 struct vmm {
 	const struct migrate_args *m;
 	struct hc_session *s;
+	struct hc_qemu *qemu;		/* --qmp, or NULL */
 	bool tty;			/* rounds as progress on stderr */
 	struct heca_mig_round *rounds;	/* as round_done() got them */
 	unsigned int nrounds, cap;
@@ -396,6 +480,7 @@ struct vmm {
 	int failed_phase;		/* -1: none */
 	int failed_status;		/* its waitpid() status */
 	int failed_errno;		/* or why it could not be started */
+	bool qemu_failed;		/* QEMU failed in failed_phase (qemu->err) */
 	/* signals held from the pause to the handover */
 	bool held;
 	sigset_t oldmask;
@@ -452,6 +537,19 @@ static int vmm_pause(void *ctx)
 		v->interrupted = true;
 		return -EINTR;
 	}
+	if (v->qemu) {
+		say("%s: QEMU: migrate to %s, waiting for it to stop the guest (pre-switchover)\n",
+		    v->m->name, v->m->qemu_uri);
+		if (hc_qemu_pause(v->qemu)) {
+			v->failed_phase = PH_PAUSE;
+			v->qemu_failed = true;
+			return -ECHILD;
+		}
+		say("%s: QEMU stopped the guest\n", v->m->name);
+		v->paused = true;
+		hold_signals(v);
+		return 0;
+	}
 	if (v->m->cmd[PH_PAUSE])
 		say("%s: pausing the VM: %s\n", v->m->name, v->m->cmd[PH_PAUSE]);
 	err = run_phase(v, PH_PAUSE);
@@ -470,6 +568,15 @@ static int vmm_handover(void *ctx)
 
 	release_signals(v);
 	v->switched = true;
+	if (v->qemu) {
+		say("%s: switched over%s; QEMU sends the CPU and device state (migrate-continue)\n",
+		    m->name, pre ? ", every page is at the destination" : "");
+		if (!hc_qemu_continue(v->qemu))
+			return 0;
+		v->failed_phase = PH_HANDOVER;
+		v->qemu_failed = true;
+		return -ECHILD;
+	}
 	if (m->cmd[PH_HANDOVER] || m->cmd[PH_RESUME])
 		say("%s: switched over%s\n", m->name,
 		    pre ? ", every page is at the destination" : "");
@@ -486,6 +593,12 @@ static int vmm_resume(void *ctx)
 	bool pre = m->params.mode == HECA_MIG_PRECOPY;
 	int err;
 
+	if (v->qemu) {
+		say("%s: QEMU completed: the guest runs at the destination%s\n", m->name,
+		    pre ? "" : "; serving the pages it lacks");
+		v->resumed = true;
+		return 0;
+	}
 	if (!m->cmd[PH_RESUME]) {
 		if (m->cmd[PH_HANDOVER])
 			say("%s: resume the VM at the destination now\n", m->name);
@@ -599,9 +712,63 @@ static int report_cmd_failed(const struct vmm *v, const char *aborted)
 	return HC_EXIT_FAIL;
 }
 
+/*
+ * QEMU's failure in v->failed_phase.  Before the switchover QEMU's migration
+ * was cancelled (@rolled_back says how that went); after it the guest must
+ * not run here: the destination has its memory.
+ */
+static int report_qemu_failed(const struct vmm *v, const char *aborted,
+			      const char *rolled_back)
+{
+	const struct migrate_args *m = v->m;
+
+	if (v->failed_phase == PH_PAUSE) {
+		hc_err("%s: %s; %s; %s", v->s->what, v->qemu->err,
+		       aborted ? aborted : "the session had ended before the switchover",
+		       rolled_back);
+		return HC_EXIT_FAIL;
+	}
+	hc_err("%s: %s, after heca's switchover: the guest's memory is at the destination, so do not run the guest here (hecactl stopped it: %s); 'hecactl status %s' shows the session",
+	       v->s->what, v->qemu->err, rolled_back, m->name);
+	return HC_EXIT_FAIL;
+}
+
+/*
+ * Undo QEMU's side of a migration that stopped: before the switchover,
+ * migrate_cancel (the guest runs on here); after it, stop the guest here.
+ * Returns what became of it, for the message.
+ */
+static const char *qemu_rollback(const struct vmm *v, char *buf, size_t len)
+{
+	struct hc_qemu *qe = v->qemu;
+	char why[sizeof(qe->err)];
+
+	if (!qe->migrating)
+		return v->paused ? "QEMU's migration had ended" :
+		       "QEMU's migration had not started: the guest runs on here";
+	if (v->switched) {
+		if (hc_qmp_cmd(&qe->qmp, "stop", NULL, NULL, why, sizeof(why)))
+			snprintf(buf, len, "stop failed too: %s", why);
+		else
+			snprintf(buf, len, "it is paused");
+		return buf;
+	}
+	snprintf(why, sizeof(why), "%s", qe->err);
+	if (hc_qemu_cancel(qe))
+		snprintf(buf, len, "QEMU's migration could not be cancelled (%s): see QEMU",
+			 qe->err);
+	else
+		snprintf(buf, len, "rolled back: QEMU's migration was cancelled and the guest runs on here");
+	snprintf(qe->err, sizeof(qe->err), "%s", why);
+	return buf;
+}
+
 /* Where the VM is, when the migration stopped before it resumed there. */
 static const char *vm_here(const struct vmm *v)
 {
+	if (v->qemu)
+		return v->paused ? "the guest is paused here by QEMU's migration" :
+		       "the guest runs on here";
 	if (v->paused)
 		return "the VM is paused here and did not resume at the destination: resume it here";
 	if (!v->m->cmd[PH_PAUSE])
@@ -614,9 +781,9 @@ static int report_failure(struct vmm *v, const struct heca_mig_result *res, int 
 {
 	struct hc_session *s = v->s, at = *s;
 	const char *failed = res->failed ? res->failed : "migrating";
-	const char *aborted = NULL;
+	const char *aborted = NULL, *rolled_back = NULL;
 	struct heca_stats st;
-	char buf[160], ended_hint[192], late_hint[96];
+	char buf[160], ended_hint[192], late_hint[96], qbuf[sizeof(v->qemu->err) + 96];
 	bool have;
 	int err = -rc;
 	const struct hc_errmap switch_errors[] = {
@@ -649,12 +816,19 @@ static int report_failure(struct vmm *v, const struct heca_mig_result *res, int 
 	else if (!v->switched && have && st.state == HECA_STATE_CONNECTED)
 		aborted = abort_before_switch(s, buf, sizeof(buf));
 
+	if (v->qemu) {
+		rolled_back = qemu_rollback(v, qbuf, sizeof(qbuf));
+		if (!v->switched && strstr(rolled_back, "runs on here"))
+			v->paused = false;
+	}
+	if (v->qemu_failed)
+		return report_qemu_failed(v, aborted, rolled_back);
 	if (v->failed_phase >= 0)
 		return report_cmd_failed(v, aborted);
 	if (v->interrupted || v->aborted) {
 		hc_err("%s: interrupted: %s; %s", s->what,
 		       aborted ? aborted : "the session had ended before the switchover",
-		       vm_here(v));
+		       rolled_back ? rolled_back : vm_here(v));
 		return HC_EXIT_FAIL;
 	}
 	if (err == EINTR)
@@ -662,7 +836,10 @@ static int report_failure(struct vmm *v, const struct heca_mig_result *res, int 
 	if (err == EIO && have && st.state == HECA_STATE_FAILED) {
 		hc_session_report_failed(s, st.error);
 	} else if (!strcmp(failed, "switchover")) {
-		return hc_session_report(s, err, switch_errors);
+		rc = hc_session_report(s, err, switch_errors);
+		if (rolled_back)
+			hc_err("%s: %s", s->what, rolled_back);
+		return rc;
 	} else {
 		if (snprintf(at.what, sizeof(at.what), "%s: %s", s->what, failed) >=
 		    (int)sizeof(at.what))
@@ -671,7 +848,7 @@ static int report_failure(struct vmm *v, const struct heca_mig_result *res, int 
 	}
 	if (!v->switched)
 		hc_err("%s: %s%s%s", s->what, aborted ? aborted : "",
-		       aborted ? "; " : "", vm_here(v));
+		       aborted ? "; " : "", rolled_back ? rolled_back : vm_here(v));
 	return HC_EXIT_FAIL;
 }
 
@@ -711,9 +888,19 @@ static void print_report(FILE *f, const struct vmm *v, const struct heca_mig_res
 			res->rounds, unsynced_pages(v, res));
 	if (res->end != HECA_MIG_NO_ROUNDS)
 		fprintf(f, "  pages in rounds: %" PRIu64 "\n", res->round_pages);
-	fprintf(f, "  downtime: %s (pause to resume), switchover %s\n",
+	fprintf(f, "  downtime: %s (%s), switchover %s\n",
 		hc_format_us((double)res->downtime_ns / 1000.0, d, sizeof(d)),
+		v->qemu ? "QEMU's migrate to its completion" : "pause to resume",
 		hc_format_us((double)res->switch_ns / 1000.0, w, sizeof(w)));
+	if (v->qemu) {
+		const struct hc_qemu *qe = v->qemu;
+
+		fprintf(f, "  QEMU: downtime %" PRId64 " ms (its own figure: guest stopped here until its state was sent), of which heca %s (pre-switchover to migrate-continue)\n",
+			qe->downtime_ms,
+			hc_format_us((double)qe->heca_ns / 1000.0, d, sizeof(d)));
+		fprintf(f, "  QEMU: migration %" PRId64 " ms in all, %s on its own channel (CPU and device state, RAM outside the region)\n",
+			qe->total_ms, hc_format_size(qe->transferred, a, sizeof(a)));
+	}
 	fprintf(f, "  on the wire: %" PRIu64 " pages sent, %s sent, %s received, %" PRIu64 " requests served\n",
 		(uint64_t)st->pages_sent, hc_format_size(st->bytes_tx, a, sizeof(a)),
 		hc_format_size(st->bytes_rx, b, sizeof(b)), (uint64_t)st->requests);
@@ -832,6 +1019,18 @@ static int print_json(FILE *f, const struct vmm *v, const struct heca_mig_result
 	    (p->mode == HECA_MIG_PRECOPY ? add_u64(o, "pages_on_demand", 0) :
 					   add(o, "pages_on_demand", NULL)))
 		goto fail;
+	if (v->qemu) {
+		struct json_object *q = json_object_new_object();
+
+		if (!q || add(o, "qemu", q) ||
+		    add(q, "downtime_ms", json_object_new_int64(v->qemu->downtime_ms)) ||
+		    add(q, "total_ms", json_object_new_int64(v->qemu->total_ms)) ||
+		    add_u64(q, "bytes", v->qemu->transferred) ||
+		    add_u64(q, "heca_ns", v->qemu->heca_ns))
+			goto fail;
+	} else if (add(o, "qemu", NULL)) {
+		goto fail;
+	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_SPACED |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -847,9 +1046,13 @@ fail:
 
 /* ---- the command ------------------------------------------------------------ */
 
-static int migrate(struct hc_session *s, const struct migrate_args *m)
+/* How long the source's QEMU may take to answer on its QMP socket at first. */
+#define HC_QEMU_CONNECT_MS	5000
+
+static int migrate(struct hc_session *s, const struct migrate_args *m,
+		   struct hc_qemu *qemu)
 {
-	struct vmm v = { .m = m, .s = s, .failed_phase = -1 };
+	struct vmm v = { .m = m, .s = s, .qemu = qemu, .failed_phase = -1 };
 	struct heca_mig_result res;
 	int rc;
 
@@ -877,6 +1080,7 @@ static int migrate(struct hc_session *s, const struct migrate_args *m)
 int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 		   char **argv)
 {
+	struct hc_qemu qemu = { .qmp.fd = -1 };
 	struct migrate_args m;
 	struct hc_session s;
 	int rc;
@@ -897,14 +1101,28 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 	rc = hc_session_open(&s, O_RDWR);
 	if (rc)
 		goto out;
+	if (m.qmp) {
+		qemu.sock = m.qmp;
+		qemu.uri = m.qemu_uri;
+		if (hc_qemu_source_prepare(&qemu, m.name, HC_QEMU_CONNECT_MS)) {
+			hc_err("%s: QEMU at %s: %s; nothing was started", s.what, m.qmp,
+			       qemu.err);
+			rc = HC_EXIT_FAIL;
+			goto out;
+		}
+		say("%s: QEMU %s at %s: guest %s, x-ignore-shared and pause-before-switchover set\n",
+		    m.name, qemu.qmp.version, m.qmp, qemu.was_running ? "running" : "paused");
+	}
 
 	hc_catch_signals();
+	choose_transport(&m);
 	rc = connect_dest(&s, &m);
 	if (!rc)
 		rc = abort_if_interrupted(&s);
 	if (!rc)
-		rc = migrate(&s, &m);
+		rc = migrate(&s, &m, m.qmp ? &qemu : NULL);
 out:
+	hc_qemu_close(&qemu);
 	hc_session_close(&s);
 	return hc_finish_stdout(rc);
 }

@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "args.h"
 #include "hecactl.h"
 #include "output.h"
+#include "qemu.h"
+#include "rdmadev.h"
 #include "session.h"
 #include "size.h"
 #include "stats.h"
@@ -41,23 +44,35 @@ const char hc_receive_help[] =
 "      --token-file PATH   read the token from PATH instead (not visible in ps)\n"
 "  -s, --size SIZE         create the region if it does not exist (see 'hecactl\n"
 "                          region create --help' for SIZE)\n"
-"      --transport T       tcp (default) or rdma (in progress: heca.ko may lack\n"
-"                          it)\n"
+"      --transport T       auto (default), rdma or tcp; auto takes rdma when\n"
+"                          the --listen address is on an RDMA device (RoCE,\n"
+"                          rdma_rxe), else tcp (so always for 0.0.0.0 and\n"
+"                          [::]), and says which\n"
 "      --timeout SEC       how long to wait for the source: 1-3600 s (default 30)\n"
 "      --fault-timeout MS  how long the VM may wait for a page before the\n"
 "                          session fails: 1-3600000 ms (default 30000)\n"
 "      --no-wait           return once the source is connected\n"
+"      --qmp SOCKET        the destination QEMU's QMP UNIX socket: wait (up to\n"
+"                          --timeout) for that QEMU, started with -incoming and\n"
+"                          its RAM on /dev/heca/NAME (share=on), and set its\n"
+"                          x-ignore-shared capability as 'migrate --qmp' does\n"
+"                          at the source\n"
 "  -h, --help              show this help\n"
 "\n"
 "Exit status: 0 every page is here (or, with --no-wait, connected), 1 the\n"
 "session could not start or failed, or a signal interrupted the wait.\n"
 "\n"
-"Example:\n"
-"  hecactl receive vm1 --size 2G --listen 0.0.0.0:7000 --token-file vm1.token\n";
+"Examples:\n"
+"  hecactl receive vm1 --size 2G --listen 0.0.0.0:7000 --token-file vm1.token\n"
+"  hecactl receive vm1 --size 2G --listen 0.0.0.0:7000 --token-file vm1.token \\\n"
+"      --qmp /run/vm1.qmp &\n"
+"  qemu-system-x86_64 -machine memory-backend=ram0 -object \\\n"
+"      memory-backend-file,id=ram0,size=2G,mem-path=/dev/heca/vm1,share=on \\\n"
+"      -qmp unix:/run/vm1.qmp,server=on,wait=off -incoming tcp:0:4444 ...\n";
 
 enum {
 	O_LISTEN, O_TOKEN, O_TOKEN_FILE, O_SIZE, O_TRANSPORT, O_TIMEOUT,
-	O_FAULT_TIMEOUT, O_NO_WAIT,
+	O_FAULT_TIMEOUT, O_NO_WAIT, O_QMP,
 };
 
 static const struct hc_opt receive_opts[] = {
@@ -69,6 +84,7 @@ static const struct hc_opt receive_opts[] = {
 	[O_TIMEOUT] = { "timeout", 0, true },
 	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true },
 	[O_NO_WAIT] = { "no-wait", 0, false },
+	[O_QMP] = { "qmp", 0, true },
 	{ NULL, 0, false },
 };
 
@@ -76,6 +92,8 @@ struct receive_args {
 	const char *name, *listen;
 	struct heca_session_start start;
 	uint64_t size;		/* 0: not given */
+	bool auto_transport;	/* --transport auto (the default) */
+	const char *qmp;	/* --qmp, or NULL */
 	bool no_wait;
 };
 
@@ -117,9 +135,10 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], reason);
 	}
 	r->start.transport = HECA_TRANSPORT_TCP;
-	if (a.value[O_TRANSPORT] &&
+	r->auto_transport = !a.value[O_TRANSPORT] || !strcmp(a.value[O_TRANSPORT], "auto");
+	if (!r->auto_transport &&
 	    hc_parse_transport(a.value[O_TRANSPORT], &r->start.transport))
-		return hc_usage_err(path, "unknown transport '%s' (tcp or rdma)",
+		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
 	v = HC_TIMEOUT_DEFAULT_S;
 	if (a.value[O_TIMEOUT] &&
@@ -135,6 +154,9 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 				    a.value[O_FAULT_TIMEOUT], reason);
 	r->start.fault_timeout_ms = (uint32_t)v;
 	r->no_wait = a.value[O_NO_WAIT] != NULL;
+	r->qmp = a.value[O_QMP];
+	if (r->qmp && !*r->qmp)
+		return hc_usage_err(path, "--qmp must not be empty");
 	return hc_token_arg(path, a.value[O_TOKEN], a.value[O_TOKEN_FILE],
 			    r->start.token);
 }
@@ -214,6 +236,29 @@ static int check_unused(struct hc_session *s)
 	return 0;
 }
 
+/* --transport auto: rdma if the --listen address is on an RDMA device. */
+static void choose_transport(struct receive_args *r)
+{
+	static const unsigned char any[16];
+	size_t alen = r->start.addr.family == AF_INET ? 4 : 16;
+	char dev[64];
+
+	if (!r->auto_transport)
+		return;
+	if (!memcmp(r->start.addr.addr, any, alen)) {
+		hc_say("%s: transport tcp (auto: listening on every address; --transport rdma listens over RDMA)\n",
+		       r->name);
+		return;
+	}
+	if (hc_rdma_dev_with_addr(&r->start.addr, dev, sizeof(dev)) == 1) {
+		r->start.transport = HECA_TRANSPORT_RDMA;
+		hc_say("%s: transport rdma (auto: the address is on RDMA device %s)\n",
+		       r->name, dev);
+	} else {
+		hc_say("%s: transport tcp (auto: no RDMA device has the address)\n", r->name);
+	}
+}
+
 static int start(struct hc_session *s, struct receive_args *r)
 {
 	const char *transport = hc_transport_name(r->start.transport);
@@ -227,7 +272,7 @@ static int start(struct hc_session *s, struct receive_args *r)
 		{ EAFNOSUPPORT, "this host does not support the address family", NULL },
 		{ EPROTONOSUPPORT, "transport not available",
 		  r->start.transport == HECA_TRANSPORT_RDMA ?
-		  "this heca.ko has no RDMA transport (yet): use --transport tcp" : NULL },
+		  "this heca.ko has no RDMA transport (built without rdma_cm): use --transport tcp" : NULL },
 		{ r->start.transport == HECA_TRANSPORT_RDMA ? ENODEV : -1, nodev,
 		  "is an RDMA device (or rdma_rxe) set up for that address? else use --transport tcp" },
 		{ EINVAL, "the module refused an argument",
@@ -252,9 +297,11 @@ static int start(struct hc_session *s, struct receive_args *r)
 int hc_receive_run(const struct hc_cmd *self, const char *path, int argc,
 		   char **argv)
 {
+	struct hc_qemu qemu = { .qmp.fd = -1 };
 	struct receive_args r;
 	struct hc_session s;
 	struct heca_stats st;
+	char state[32];
 	bool found;
 	int rc;
 
@@ -272,6 +319,19 @@ int hc_receive_run(const struct hc_cmd *self, const char *path, int argc,
 		goto out;
 
 	hc_catch_signals();
+	if (r.qmp) {
+		hc_say("%s: waiting for QEMU at %s\n", r.name, r.qmp);
+		qemu.sock = r.qmp;
+		if (hc_qemu_dest_prepare(&qemu, r.name, r.start.timeout_ms)) {
+			hc_err("%s: QEMU at %s: %s; no session was started", s.what, r.qmp,
+			       qemu.err);
+			rc = HC_EXIT_FAIL;
+			goto out;
+		}
+		hc_say("%s: QEMU %s waits for the migration; x-ignore-shared set\n",
+		       r.name, qemu.qmp.version);
+	}
+	choose_transport(&r);
 	rc = start(&s, &r);
 	if (rc)
 		goto out;
@@ -285,11 +345,21 @@ int hc_receive_run(const struct hc_cmd *self, const char *path, int argc,
 		goto out;
 	hc_say("%s: switchover: %" PRIu64 " pages to fetch; the VM may run here now\n",
 	       r.name, (uint64_t)(st.pages_remote - st.pages_present));
+	if (r.qmp) {
+		if (hc_qemu_wait_resumed(&qemu, state, sizeof(state))) {
+			hc_err("%s: QEMU at %s: %s; heca's session goes on ('hecactl status %s')",
+			       s.what, r.qmp, qemu.err, r.name);
+			rc = HC_EXIT_FAIL;
+			goto out;
+		}
+		hc_say("%s: QEMU: the guest is %s here\n", r.name, state);
+	}
 	rc = hc_session_wait(&s, HECA_STATE_COMPLETE, &st);
 	if (rc)
 		goto out;
 	hc_print_figures(stdout, r.name, &st);
 out:
+	hc_qemu_close(&qemu);
 	hc_session_close(&s);
 	return hc_finish_stdout(rc);
 }

@@ -10,11 +10,26 @@
  *   heca-guest: bad page pfn=0x<pfn> gen=<n> what=0x<HG_BAD_*>  (first few)
  *   heca-guest: verify ok|FAILED mismatches=<pages>
  *   heca-guest: done
+ *
+ * mode=sweep is the migration guest: it keeps running, writing and checking,
+ * while it is migrated.  It fills every page with generation 1, then sweeps
+ * the first wss=N pages (default: all) over and over: each page must hold
+ * the previous sweep's generation before it gets the next one, so a write
+ * that a migration lost (or a stale page) shows on the next sweep.  Each
+ * sweep also checks a slice of the pages beyond wss (generation 1), so that
+ * every page is checked again within a few sweeps.  After each sweep:
+ *   heca-guest: sweep <gen> mismatches=<total so far>
+ * pace=N spins N times per page written (a lower dirty rate).  The guest
+ * stops after sweeps=N sweeps (0, the default: never) or when a byte
+ * arrives on COM2 (the host's "stop"); it then checks every page and ends
+ * with the verify and done lines above.
  */
 #include <stdint.h>
 #include "heca_guest.h"
 
 #define COM1		0x3f8
+#define COM2		0x2f8
+#define UART_LSR	5	/* line status: bit 0 data ready */
 #define MB_BOOT_MAGIC	0x2badb002
 #define MB_INFO_MEM	0x1	/* mem_lower, mem_upper valid */
 #define MB_INFO_CMDLINE	0x4	/* cmdline valid */
@@ -43,14 +58,14 @@ static inline uint8_t inb(uint16_t port)
 	return val;
 }
 
-static void serial_init(void)
+static void serial_init(uint16_t port)
 {
-	outb(COM1 + 1, 0x00);	/* no interrupts */
-	outb(COM1 + 3, 0x80);	/* DLAB */
-	outb(COM1 + 0, 0x01);	/* 115200 baud */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);	/* 8N1 */
-	outb(COM1 + 2, 0x07);	/* FIFO on, cleared */
+	outb(port + 1, 0x00);	/* no interrupts */
+	outb(port + 3, 0x80);	/* DLAB */
+	outb(port + 0, 0x01);	/* 115200 baud */
+	outb(port + 1, 0x00);
+	outb(port + 3, 0x03);	/* 8N1 */
+	outb(port + 2, 0x07);	/* FIFO on, cleared */
 }
 
 static void putc(char c)
@@ -141,6 +156,112 @@ static uint32_t param(const char *cmdline, const char *key, uint32_t def)
 	return def;
 }
 
+/* Is @word (as "key=value") one of the words of @cmdline? */
+static int has_word(const char *cmdline, const char *word)
+{
+	const char *p, *q, *w;
+
+	for (p = cmdline; *p; p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		for (w = word, q = p; *w && *q == *w; w++, q++)
+			;
+		if (!*w && (!*q || *q == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* Count (and show the first few of) the pages that fail hg_check_page(). */
+static uint32_t check(uint32_t pfn, uint32_t seed, uint32_t gen,
+		      uint32_t *mismatches)
+{
+	uint32_t bad = hg_check_page((const uint32_t *)(pfn * HG_PAGE_SIZE),
+				     seed, gen, pfn);
+
+	if (bad && (*mismatches)++ < MAX_BAD_SHOWN) {
+		puts("heca-guest: bad page pfn=");
+		putx(pfn);
+		puts(" gen=");
+		putu(gen);
+		puts(" what=");
+		putx(bad);
+		putc('\n');
+	}
+	return bad;
+}
+
+/* The host's "stop": any byte on COM2. */
+static int stop_requested(void)
+{
+	if (!(inb(COM2 + UART_LSR) & 1))
+		return 0;
+	(void)inb(COM2);
+	return 1;
+}
+
+/*
+ * mode=sweep (see the top of the file): pages [@first, @first + @wss) hold
+ * the generation of the last sweep, the others generation 1.
+ */
+static void __attribute__((noreturn))
+sweep(const char *cmdline, uint32_t seed, uint32_t first, uint32_t last)
+{
+	uint32_t wss = param(cmdline, "wss", last - first);
+	uint32_t sweeps = param(cmdline, "sweeps", 0);
+	uint32_t pace = param(cmdline, "pace", 0);
+	uint32_t gen, done = 1, pfn, cold, slice, mismatches = 0;
+	volatile uint32_t spin;
+
+	if (!wss || wss > last - first)
+		wss = last - first;
+	cold = first + wss;
+	/* every page beyond wss is checked again within 8 sweeps */
+	slice = (last - cold + 7) / 8;
+	serial_init(COM2);
+	while (stop_requested())
+		;
+	puts("heca-guest: sweep mode wss=");
+	putu(wss);
+	puts(" sweeps=");
+	putu(sweeps);
+	puts(" pace=");
+	putu(pace);
+	putc('\n');
+	for (pfn = first; pfn < last; pfn++)
+		hg_fill_page((uint32_t *)(pfn * HG_PAGE_SIZE), seed, 1, pfn);
+	puts("heca-guest: filled, sweeping\n");
+	for (gen = 2; !sweeps || gen <= sweeps + 1; gen++) {
+		for (pfn = first; pfn < cold; pfn++) {
+			check(pfn, seed, gen - 1, &mismatches);
+			hg_fill_page((uint32_t *)(pfn * HG_PAGE_SIZE), seed, gen, pfn);
+			for (spin = 0; spin < pace; spin++)
+				;
+		}
+		for (pfn = cold + (gen % 8) * slice;
+		     pfn < last && pfn < cold + (gen % 8 + 1) * slice; pfn++)
+			check(pfn, seed, 1, &mismatches);
+		puts("heca-guest: sweep ");
+		putu(gen);
+		puts(" mismatches=");
+		putu(mismatches);
+		putc('\n');
+		done = gen;
+		if (mismatches || stop_requested())
+			break;
+	}
+	__asm__ volatile("" : : : "memory");
+	for (pfn = first; pfn < last; pfn++)
+		check(pfn, seed, pfn < cold ? done : 1, &mismatches);
+	puts(mismatches ? "heca-guest: verify FAILED" : "heca-guest: verify ok");
+	puts(" mismatches=");
+	putu(mismatches);
+	puts(" sweeps=");
+	putu(done - 1);
+	putc('\n');
+	finish(!mismatches);
+}
+
 /* Called by boot.S */
 void guest_main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -148,7 +269,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	uint32_t seed, rounds, gen, pfn, first, last, bad, mismatches = 0;
 	uint64_t end;
 
-	serial_init();
+	serial_init(COM1);
 	if (magic != MB_BOOT_MAGIC)
 		fail("not loaded by a multiboot loader");
 	if (!(mbi->flags & MB_INFO_MEM))
@@ -184,6 +305,8 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	putu(last - first);
 	putc('\n');
 
+	if (has_word(cmdline, "mode=sweep"))
+		sweep(cmdline, seed, first, last);
 	for (gen = 1; gen <= rounds && !mismatches; gen++) {
 		for (pfn = first; pfn < last; pfn++)
 			hg_fill_page((uint32_t *)(pfn * HG_PAGE_SIZE), seed,

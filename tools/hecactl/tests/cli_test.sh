@@ -157,7 +157,7 @@ run 2 "^hecactl: receive: invalid address '0.0.0.0:0': the port must be a number
 	receive vm1 --listen 0.0.0.0:0 --token $tok
 run 2 "^hecactl: receive: invalid size '1000': 1000 bytes is not a multiple of the page size" "" -- \
 	receive vm1 --listen 0.0.0.0:7000 --token $tok --size 1000
-run 2 "^hecactl: receive: unknown transport 'udp' \(tcp or rdma\)" "" -- \
+run 2 "^hecactl: receive: unknown transport 'udp' \(auto, rdma or tcp\)" "" -- \
 	receive vm1 --listen 0.0.0.0:7000 --token $tok --transport udp
 run 2 "^hecactl: receive: invalid --timeout '0': expected a whole number from 1 to 3600 \(seconds\)" "" -- \
 	receive vm1 --listen 0.0.0.0:7000 --token $tok --timeout 0
@@ -275,6 +275,8 @@ if "$HECACTL" --help >&- 2>/dev/null; then fail "--help with stdout closed exits
 if [ -n "$FAKE" ]; then
 	[ "${FAKE#/}" != "$FAKE" ] || FAKE=$PWD/$FAKE
 	export LD_PRELOAD=$FAKE HECA_CONTROL=/dev/null FAKE_HECA_LOG=$tmp/log
+	# --transport auto looks for RDMA devices here: none, unless a test says
+	export HECA_SYSFS_IB=$tmp/no-rdma-devices
 	mib64=67108864
 
 	# log_is TEXT: the ioctls of the last run were exactly TEXT
@@ -453,7 +455,7 @@ START vm1 dest rdma 192.0.2.2 port 7000 scope 0 $defaults"
 		receive vm1 --listen 0.0.0.0:7000 --token $tok
 	FAKE_HECA_START_ERRNO=99 run 1 "^hecactl: receive vm1: 192\.0\.2\.9:7000 is not an address of this host \(EADDRNOTAVAIL\)" "*" -- \
 		receive vm1 --listen 192.0.2.9:7000 --token $tok
-	run 1 "^hecactl: receive vm1: transport not available \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(yet\): use --transport tcp$" "*" -- \
+	run 1 "^hecactl: receive vm1: transport not available \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(built without rdma_cm\): use --transport tcp$" "*" -- \
 		receive vm1 --listen 0.0.0.0:7000 --token $tok --transport rdma
 	FAKE_HECA_START_ERRNO=22 run 1 "^hecactl: receive vm1: the module refused an argument \(EINVAL\): a bad argument is likely" "*" -- \
 		receive vm1 --listen 0.0.0.0:7000 --token $tok
@@ -501,7 +503,7 @@ SWITCHOVER src"
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	FAKE_HECA_START_ERRNO=113 run 1 "^hecactl: migrate src: no route to 192\.0\.2\.2:7000 \(EHOSTUNREACH\)$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
-	run 1 "^hecactl: migrate src: transport not available, or the destination speaks another protocol version \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(yet\): use --transport tcp$" "*" -- \
+	run 1 "^hecactl: migrate src: transport not available, or the destination speaks another protocol version \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(built without rdma_cm\): use --transport tcp$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
 	FAKE_HECA_RDMA=1 FAKE_HECA_START_ERRNO=19 run 1 "^hecactl: migrate src: no RDMA device reaches 192\.0\.2\.2:7000 \(ENODEV\): is an RDMA device \(or rdma_rxe\) set up for that address\? else use --transport tcp$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
@@ -662,8 +664,9 @@ m = json.load(sys.stdin)
 assert set(m) == {"name", "to", "transport", "mode", "timeout_s", "downtime_budget_ms",
 		  "max_rounds", "end", "rounds", "round_pages", "round_list", "downtime_ns",
 		  "switchover_ns", "total_ns", "pages_sent", "bytes_tx", "bytes_rx",
-		  "requests", "pages_on_demand"}, sorted(m)
+		  "requests", "pages_on_demand", "qemu"}, sorted(m)
 assert (m["name"], m["to"], m["transport"], m["mode"]) == ("src", "192.0.2.2:7000", "tcp", "hybrid"), m
+assert m["qemu"] is None, m
 assert (m["timeout_s"], m["downtime_budget_ms"], m["max_rounds"]) == (60, 300, 30), m
 assert (m["end"], m["rounds"], m["round_pages"]) == ("converged", 2, 1250), m
 r = m["round_list"]
@@ -871,6 +874,172 @@ ABORT vm1"
 			fail "migrate on a terminal shows no rounds: $(tr '\r' '|' <"$tmp/tty" | head -c 600)"
 		fi
 		rm -f "$tmp/log"
+	fi
+
+	# --transport auto: rdma when the address is a GID of an active RDMA port
+	mkdir -p "$tmp/ib/rxe0/ports/1/gids" "$tmp/ib/mlx0/ports/1/gids"
+	echo "4: ACTIVE" >"$tmp/ib/rxe0/ports/1/state"
+	echo "fe80:0000:0000:0000:0000:00ff:fe00:0001" >"$tmp/ib/rxe0/ports/1/gids/0"
+	echo "0000:0000:0000:0000:0000:ffff:7f00:0001" >"$tmp/ib/rxe0/ports/1/gids/1"
+	echo "0000:0000:0000:0000:0000:ffff:c000:0209" >"$tmp/ib/rxe0/ports/1/gids/2"
+	echo "1: DOWN" >"$tmp/ib/mlx0/ports/1/state"
+	echo "0000:0000:0000:0000:0000:ffff:c000:0208" >"$tmp/ib/mlx0/ports/1/gids/0"
+	rm -f "$tmp/log"
+	HECA_SYSFS_IB=$tmp/ib FAKE_HECA_RDMA=1 run 0 "" "^vm1: transport rdma \(auto: the address is on RDMA device rxe0\)$" -- \
+		receive vm1 --listen 192.0.2.9:7000 --token $tok --no-wait
+	grep -q "^START vm1 dest rdma 192.0.2.9 port 7000" "$tmp/log" && passed=$((passed + 1)) ||
+		fail "receive --transport auto: not started over rdma: $(cat "$tmp/log")"
+	rm -f "$tmp/log"
+	HECA_SYSFS_IB=$tmp/ib run 0 "" "^vm1: transport tcp \(auto: no RDMA device has the address\)$" -- \
+		receive vm1 --listen 192.0.2.8:7000 --token $tok --no-wait
+	HECA_SYSFS_IB=$tmp/ib run 0 "" "^vm1: transport tcp \(auto: listening on every address; --transport rdma listens over RDMA\)$" -- \
+		receive vm1 --listen 0.0.0.0:7000 --token $tok --no-wait
+	grep -q "^START vm1 dest tcp 0.0.0.0 port 7000" "$tmp/log" && passed=$((passed + 1)) ||
+		fail "receive --transport auto on 0.0.0.0: not tcp: $(cat "$tmp/log")"
+	rm -f "$tmp/log"
+	HECA_SYSFS_IB=$tmp/ib FAKE_HECA_RDMA=1 run 0 "" "^src: transport rdma \(auto: 127\.0\.0\.1 reaches 127\.0\.0\.1:7000, and it is on RDMA device rxe0\)$" -- \
+		migrate src --to 127.0.0.1:7000 --token $tok --mode postcopy
+	last_has out "^src: connected to 127\.0\.0\.1:7000 \(rdma\)$"
+	# a destination that refuses may listen over tcp: try both in turn
+	rm -f "$tmp/log"
+	HECA_SYSFS_IB=$tmp/ib FAKE_HECA_RDMA=1 FAKE_HECA_REFUSE=2 run 0 "" "^src: nobody listens at 127\.0\.0\.1:7000 yet; trying again for up to 30 s, over rdma and tcp in turn$" -- \
+		migrate src --to 127.0.0.1:7000 --token $tok --mode postcopy
+	last_has out "^src: connected to 127\.0\.0\.1:7000 \(rdma\)$"
+	if [ "$(grep '^START' "$tmp/log" | awk '{ print $4 }' | tr '\n' ' ')" = "rdma tcp rdma " ]; then
+		passed=$((passed + 1))
+	else
+		fail "migrate --transport auto: attempts $(grep '^START' "$tmp/log" | awk '{ print $4 }' | tr '\n' ' ')"
+	fi
+	rm -f "$tmp/log"
+	sed -i 's/7f00:0001/7f00:0002/' "$tmp/ib/rxe0/ports/1/gids/1"
+	HECA_SYSFS_IB=$tmp/ib run 0 "" "^src: transport tcp \(auto: 127\.0\.0\.1 reaches 127\.0\.0\.1:7000, and no RDMA device has it\)$" -- \
+		migrate src --to 127.0.0.1:7000 --token $tok --mode postcopy --transport auto
+	rm -f "$tmp/log"
+
+	# migrate --qmp / receive --qmp: tests/fake_qmp.sh answers as QEMU 7.2
+	if command -v socat >/dev/null; then
+		fake_qmp=$(cd "$(dirname "$0")" && pwd)/fake_qmp.sh
+		qsock=$tmp/qmp.sock
+		# qmp_start [VAR=VALUE...]: a fake QEMU on $qsock, its commands in $tmp/qmp.log
+		qmp_start() {
+			rm -f "$qsock" "$tmp/qmp.log"
+			env "$@" FAKE_QMP_LOG="$tmp/qmp.log" socat "UNIX-LISTEN:$qsock,fork" "EXEC:$fake_qmp" &
+			qmp_pid=$!
+			for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.05; done
+		}
+		qmp_stop() { kill "$qmp_pid" 2>/dev/null; wait "$qmp_pid" 2>/dev/null; }
+		qmp_cmds() { awk '{ print $1 }' "$tmp/qmp.log" 2>/dev/null | grep -v '^query-\|^qom-\|^qmp_capabilities$' | tr '\n' ' '; }
+		quri="--qmp $qsock --qemu-uri tcp:192.0.2.2:4444"
+
+		run 2 "^hecactl: migrate: --qmp needs --qemu-uri URI: where the destination QEMU listens" "" -- \
+			migrate $to --qmp "$qsock"
+		run 2 "^hecactl: migrate: --qmp drives QEMU: --pause-cmd is for other VMMs$" "" -- \
+			migrate $to $quri --pause-cmd true
+		run 2 "^hecactl: migrate: --qemu-uri is QEMU's, with --qmp SOCKET$" "" -- \
+			migrate $to --qemu-uri tcp:192.0.2.2:4444 --pause-cmd true
+		run 2 "^hecactl: receive: --qmp must not be empty$" "" -- \
+			receive vm1 --listen 0.0.0.0:7000 --token $tok --qmp ""
+		# nobody there: nothing is started
+		run 1 "^hecactl: migrate src: QEMU at $qsock: cannot connect to QEMU's QMP socket $qsock: No such file or directory; nothing was started$" "*" -- \
+			migrate $to $quri
+		log_is "LIST count=0
+LIST count=3"
+
+		# hybrid: rounds, then QEMU's migrate, pre-switchover, heca's
+		# switchover, migrate-continue, completed; QEMU's figures
+		qmp_start
+		run 0 "" "^src: QEMU completed: the guest runs at the destination; serving the pages it lacks$" -- \
+			migrate $to $quri
+		last_has out "^src: QEMU 7\.2\.0 at $qsock: guest running, x-ignore-shared and pause-before-switchover set$"
+		last_has out "^src: QEMU: migrate to tcp:192\.0\.2\.2:4444, waiting for it to stop the guest \(pre-switchover\)$"
+		last_has out "^src: switched over; QEMU sends the CPU and device state \(migrate-continue\)$"
+		last_has out "^  QEMU: downtime 42 ms \(its own figure: guest stopped here until its state was sent\), of which heca [0-9.]+ [mu]?s"
+		last_has out "^  QEMU: migration 1234 ms in all, 554\.6KiB on its own channel"
+		if [ "$(qmp_cmds)" = "migrate-set-capabilities migrate migrate-continue " ] &&
+		   grep -q '"x-ignore-shared","state":true' "$tmp/qmp.log" &&
+		   grep -q '"pause-before-switchover","state":true' "$tmp/qmp.log" &&
+		   grep -q '"uri":"tcp:192.0.2.2:4444"' "$tmp/qmp.log"; then
+			passed=$((passed + 1))
+		else
+			fail "migrate --qmp: QMP commands: $(qmp_cmds)"
+		fi
+		log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+SWITCHOVER src"
+		"$HECACTL" migrate $to $quri --mode postcopy --json 2>/dev/null >"$tmp/out"
+		if grep -q '"downtime_ms": 42' "$tmp/out" && grep -q '"total_ms": 1234' "$tmp/out" &&
+		   grep -q '"bytes": 567890' "$tmp/out"; then
+			passed=$((passed + 1))
+		else
+			fail "migrate --qmp --json: no QEMU figures: $(tr '\n' ' ' <"$tmp/out")"
+		fi
+		rm -f "$tmp/log"
+		qmp_stop
+
+		# QEMU's migration fails at the pause: rolled back, QEMU's words shown
+		qmp_start FAKE_QMP_FAIL=migrate
+		run 1 "^hecactl: migrate src: QEMU's migration failed: Failed to connect to '192\.0\.2\.2:4999': Connection refused; the session was aborted before the switchover; rolled back: QEMU's migration was cancelled and the guest runs on here$" "*" -- \
+			migrate $to $quri
+		[ "$(qmp_cmds)" = "migrate-set-capabilities migrate migrate_cancel " ] && passed=$((passed + 1)) ||
+			fail "migrate --qmp, QEMU fails: QMP commands: $(qmp_cmds)"
+		log_is "$started
+ROUND src 1 1000
+ROUND src 2 250
+ABORT src"
+		qmp_stop
+		# heca's switchover fails with the guest stopped by QEMU: cancel
+		qmp_start
+		FAKE_HECA_SWITCH_ERRNO=110 run 1 "^hecactl: migrate src: the destination did not take the list of pages in time \(ETIMEDOUT\)" "*" -- \
+			migrate $to $quri
+		last_has err "rolled back: QEMU's migration was cancelled and the guest runs on here$"
+		rm -f "$tmp/log"
+		qmp_stop
+		# QEMU fails after heca's switchover: the guest must not run here
+		qmp_start FAKE_QMP_FAIL=continue
+		run 1 "^hecactl: migrate src: QEMU's migration failed: Unable to write to socket: Broken pipe, after heca's switchover: the guest's memory is at the destination, so do not run the guest here \(hecactl stopped it: it is paused\)" "*" -- \
+			migrate $to $quri
+		[ "$(qmp_cmds)" = "migrate-set-capabilities migrate migrate-continue stop " ] && passed=$((passed + 1)) ||
+			fail "migrate --qmp, QEMU fails after the switchover: QMP commands: $(qmp_cmds)"
+		rm -f "$tmp/log"
+		qmp_stop
+		# QEMU refuses, or is not set up for heca: nothing is started
+		qmp_start FAKE_QMP_FAIL=caps
+		run 1 "^hecactl: migrate src: QEMU at $qsock: migrate-set-capabilities: QEMU: GenericError: Capability x-ignore-shared is not supported; nothing was started$" "*" -- \
+			migrate $to $quri
+		qmp_stop
+		qmp_start FAKE_QMP_MEMPATH=/dev/shm/ram
+		run 1 "^hecactl: migrate src: QEMU at $qsock: QEMU's RAM is not on /dev/heca/src: no memory-backend-file with that mem-path \(it has /dev/shm/ram\)" "*" -- \
+			migrate $to $quri
+		qmp_stop
+		qmp_start FAKE_QMP_SHARE=false
+		run 1 "^hecactl: migrate src: QEMU at $qsock: QEMU maps /dev/heca/src with share=off" "*" -- \
+			migrate $to $quri
+		qmp_stop
+		qmp_start FAKE_QMP_RUNSTATE=inmigrate
+		run 1 "this QEMU waits for an incoming migration \(-incoming\): it is a destination" "*" -- \
+			migrate $to $quri
+		qmp_stop
+		rm -f "$tmp/log"
+
+		# receive --qmp: x-ignore-shared only, at a QEMU started with -incoming
+		qmp_start FAKE_QMP_RUNSTATE=inmigrate FAKE_QMP_REGION=vm1
+		run 0 "" "^vm1: QEMU 7\.2\.0 waits for the migration; x-ignore-shared set$" -- \
+			receive vm1 --listen 0.0.0.0:7000 --token $tok --qmp "$qsock" --no-wait
+		if grep -q '"x-ignore-shared","state":true' "$tmp/qmp.log" &&
+		   ! grep -q 'pause-before-switchover' "$tmp/qmp.log"; then
+			passed=$((passed + 1))
+		else
+			fail "receive --qmp: capabilities: $(cat "$tmp/qmp.log")"
+		fi
+		qmp_stop
+		qmp_start FAKE_QMP_RUNSTATE=running FAKE_QMP_REGION=vm1
+		run 1 "^hecactl: receive vm1: QEMU at $qsock: QEMU is running, not waiting for an incoming migration: start it with -incoming tcp:ADDR:PORT; no session was started$" "*" -- \
+			receive vm1 --listen 0.0.0.0:7000 --token $tok --qmp "$qsock" --no-wait
+		qmp_stop
+		rm -f "$tmp/log"
+	else
+		echo "SKIP: migrate --qmp tests: no socat (apt-get install socat)"
 	fi
 	export HECA_CONTROL=/dev/null
 
