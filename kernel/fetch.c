@@ -342,6 +342,31 @@ static void heca_dest_want_page(struct heca_region *r, pgoff_t idx)
 	}
 }
 
+/*
+ * The pages of @w (bit b: page @idx + b, @idx a multiple of 64) that the
+ * destination has never heard of, neither remote nor present, become
+ * wanted a word at a time: the switchover of a post-copy migration then
+ * costs a few word operations per 64 pages, not a lock round trip per
+ * page.  Returns the bits left for heca_dest_want_page().
+ */
+static u64 heca_dest_want_fresh(struct heca_dest *d, pgoff_t idx, u64 w)
+{
+#if BITS_PER_LONG == 64
+	unsigned long k = idx / BITS_PER_LONG, fresh;
+
+	spin_lock(&d->lock);
+	fresh = w & ~(d->remote[k] | d->present[k]);
+	d->remote[k] |= fresh;
+	d->want[k] |= fresh;
+	d->nr_remote += hweight64(fresh);
+	d->nr_want += hweight64(fresh);
+	spin_unlock(&d->lock);
+	return w & ~(u64)fresh;
+#else
+	return w;
+#endif
+}
+
 /**
  * heca_dest_set_exists() - take one chunk of a set of pages to (re)fetch
  * @r:       the destination region
@@ -382,12 +407,14 @@ int heca_dest_set_exists(struct heca_region *r, const void *payload,
 		w = le64_to_cpu(words[i]);
 		if (i == nwords - 1 && nbits % 64)
 			w &= (1ULL << (nbits % 64)) - 1;
+		w = heca_dest_want_fresh(d, first + i * 64, w);
 		while (w) {
 			b = __ffs64(w);
 			w &= w - 1;
 			heca_dest_want_page(r, first + i * 64 + b);
 		}
-		cond_resched();
+		if (i % 256 == 255)
+			cond_resched();
 	}
 	wake_up(&d->pull_wq);
 	return 0;

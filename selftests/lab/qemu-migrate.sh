@@ -22,7 +22,8 @@
 # Results go to the TAP file; files to $LAB_OUT/qm-<scenario>-*.
 #
 # QM_MB guest RAM (default 64), QM_HYBRID_TIMEOUT (s, default 4),
-# QM_PRECOPY_WSS pages the guest rewrites in precopy (default 128: converges).
+# QM_PRECOPY_WSS pages the guest rewrites in precopy (default 128: converges);
+# QM_WSS the pages it rewrites in every scenario (default: all but precopy).
 
 QM_MB=${QM_MB:-64}
 QM_TOKEN=${QM_TOKEN:-0123456789abcdef0123456789abcdef}
@@ -34,6 +35,19 @@ QM_SEED=0x5eed
 QM_EXIT_OK=33		# isa-debug-exit: (HG_EXIT_OK << 1) | 1
 
 qm_scenarios=(precopy postcopy hybrid cancel badqemu)
+
+# The transport of a scenario, the same on both sides: precopy over TCP,
+# the rest as --transport auto picks (RDMA between the lab VMs: rxe0 has
+# their addresses).  QM_TRANSPORT overrides it for all.
+qm_transport() {
+	if [ -n "${QM_TRANSPORT:-}" ]; then
+		echo "$QM_TRANSPORT"
+	elif [ "$1" = precopy ]; then
+		echo tcp
+	else
+		echo auto
+	fi
+}
 
 qm_index() {
 	local i
@@ -113,13 +127,13 @@ qm_figures() {
 # ---- the source (VM0) ------------------------------------------------------
 
 qm_run_vm0() {
-	local sc=$1 i name p wss=0 before after rc=0 state
+	local sc=$1 i name p wss=${QM_WSS:-0} before after rc=0 state
 	local -a mig
 	i=$(qm_index "$sc")
 	name=qm-$sc p=$QM_TMP/$sc
 	mkdir -p "$QM_TMP"
 	case $sc in
-	precopy) wss=${QM_PRECOPY_WSS:-128}
+	precopy) wss=${QM_WSS:-${QM_PRECOPY_WSS:-128}}
 		mig=(--mode precopy --timeout 90) ;;
 	postcopy) mig=(--mode postcopy) ;;
 	hybrid) mig=(--mode hybrid --timeout "${QM_HYBRID_TIMEOUT:-4}") ;;
@@ -138,7 +152,7 @@ qm_run_vm0() {
 	[ "$sc" = badqemu ] && uri=tcp:$LAB_PEER_IP:4999
 	before=$(qm_last_sweep "$p.serial")
 	"$QM_HECACTL" migrate "$name" --to "$LAB_PEER_IP:$((7100 + i))" --token "$QM_TOKEN" \
-		--qmp "$p.qmp" --qemu-uri "$uri" "${mig[@]}" --json \
+		--qmp "$p.qmp" --qemu-uri "$uri" "${mig[@]}" --transport "$(qm_transport "$sc")" --json \
 		>"$LAB_OUT/qm-$sc-migrate.json" 2>"$LAB_OUT/qm-$sc-migrate.err" &
 	local mpid=$!
 	if [ "$sc" = cancel ]; then
@@ -162,6 +176,12 @@ qm_run_vm0() {
 		esac
 		jq -e "$want" "$LAB_OUT/qm-$sc-migrate.json" >/dev/null && tap ok "qm_${sc}_end" ||
 			tap fail "qm_${sc}_end" "not $want: $(jq -c '{end, rounds}' "$LAB_OUT/qm-$sc-migrate.json")"
+		if [ "$(qm_transport "$sc")" = auto ]; then
+			# rxe0 carries both lab VMs' addresses: auto takes RDMA
+			jq -e '.transport == "rdma"' "$LAB_OUT/qm-$sc-migrate.json" >/dev/null &&
+				tap ok "qm_${sc}_auto_picks_rdma" ||
+				tap fail "qm_${sc}_auto_picks_rdma" "transport $(jq -r .transport "$LAB_OUT/qm-$sc-migrate.json")"
+		fi
 		state=$(qm_run_state "$p.qmp")
 		[ "$state" = postmigrate ] && tap ok "qm_${sc}_source_stopped" ||
 			tap fail "qm_${sc}_source_stopped" "source QEMU is '$state', not postmigrate"
@@ -204,7 +224,7 @@ qm_run_vm1() {
 	mkdir -p "$QM_TMP"
 	rm -f "$p.qmp"
 	"$QM_HECACTL" receive "$name" --size "${QM_MB}M" --listen "$LAB_SELF_IP:$((7100 + i))" \
-		--token "$QM_TOKEN" --qmp "$p.qmp" --timeout 300 \
+		--token "$QM_TOKEN" --qmp "$p.qmp" --timeout 300 --transport "$(qm_transport "$sc")" \
 		>"$LAB_OUT/qm-$sc-receive.out" 2>&1 &
 	rpid=$!
 	n=0
