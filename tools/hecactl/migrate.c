@@ -411,7 +411,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		  einval_hint },
 		{ EPROTONOSUPPORT, "transport not available, or the destination speaks another protocol version",
 		  m->start.transport == HECA_TRANSPORT_RDMA ?
-		  "this heca.ko has no RDMA transport (built without rdma_cm): use --transport tcp" :
+		  "this heca.ko has no RDMA transport (an older heca.ko): use --transport tcp" :
 		  "use the same heca.ko version on both hosts" },
 		{ m->start.transport == HECA_TRANSPORT_RDMA ? ENODEV : -1, nodev,
 		  "is an RDMA device (or rdma_rxe) set up for that address? else use --transport tcp" },

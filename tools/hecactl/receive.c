@@ -272,7 +272,7 @@ static int start(struct hc_session *s, struct receive_args *r)
 		{ EAFNOSUPPORT, "this host does not support the address family", NULL },
 		{ EPROTONOSUPPORT, "transport not available",
 		  r->start.transport == HECA_TRANSPORT_RDMA ?
-		  "this heca.ko has no RDMA transport (built without rdma_cm): use --transport tcp" : NULL },
+		  "this heca.ko has no RDMA transport (an older heca.ko): use --transport tcp" : NULL },
 		{ r->start.transport == HECA_TRANSPORT_RDMA ? ENODEV : -1, nodev,
 		  "is an RDMA device (or rdma_rxe) set up for that address? else use --transport tcp" },
 		{ EINVAL, "the module refused an argument",

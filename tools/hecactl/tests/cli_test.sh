@@ -455,7 +455,7 @@ START vm1 dest rdma 192.0.2.2 port 7000 scope 0 $defaults"
 		receive vm1 --listen 0.0.0.0:7000 --token $tok
 	FAKE_HECA_START_ERRNO=99 run 1 "^hecactl: receive vm1: 192\.0\.2\.9:7000 is not an address of this host \(EADDRNOTAVAIL\)" "*" -- \
 		receive vm1 --listen 192.0.2.9:7000 --token $tok
-	run 1 "^hecactl: receive vm1: transport not available \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(built without rdma_cm\): use --transport tcp$" "*" -- \
+	run 1 "^hecactl: receive vm1: transport not available \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(an older heca.ko\): use --transport tcp$" "*" -- \
 		receive vm1 --listen 0.0.0.0:7000 --token $tok --transport rdma
 	FAKE_HECA_START_ERRNO=22 run 1 "^hecactl: receive vm1: the module refused an argument \(EINVAL\): a bad argument is likely" "*" -- \
 		receive vm1 --listen 0.0.0.0:7000 --token $tok
@@ -503,7 +503,7 @@ SWITCHOVER src"
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
 	FAKE_HECA_START_ERRNO=113 run 1 "^hecactl: migrate src: no route to 192\.0\.2\.2:7000 \(EHOSTUNREACH\)$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy
-	run 1 "^hecactl: migrate src: transport not available, or the destination speaks another protocol version \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(built without rdma_cm\): use --transport tcp$" "*" -- \
+	run 1 "^hecactl: migrate src: transport not available, or the destination speaks another protocol version \(EPROTONOSUPPORT\): this heca.ko has no RDMA transport \(an older heca.ko\): use --transport tcp$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
 	FAKE_HECA_RDMA=1 FAKE_HECA_START_ERRNO=19 run 1 "^hecactl: migrate src: no RDMA device reaches 192\.0\.2\.2:7000 \(ENODEV\): is an RDMA device \(or rdma_rxe\) set up for that address\? else use --transport tcp$" "*" -- \
 		migrate src --to 192.0.2.2:7000 --token $tok --mode postcopy --transport rdma
