@@ -41,6 +41,17 @@ mount -t 9p -o "$p9,cache=none" labout /out || fatal "cannot mount labout"
 [ -r /out/lab.conf ] || fatal "no lab.conf on the results share"
 . /out/lab.conf
 
+# A kernel of one's own (lab.sh --kernel): its modules, LAB_MODROOT/lib/modules
+# on the host, go over the host's /lib/modules, so that modprobe in the chroot
+# finds them.  Before the tmpfs below, which could hide LAB_MODROOT.
+if [ -n "${LAB_MODROOT:-}" ]; then
+	[ -d "/host$LAB_MODROOT/lib/modules/$(uname -r)" ] ||
+		fatal "no $LAB_MODROOT/lib/modules/$(uname -r) in the host's /"
+	mount -o bind "/host$LAB_MODROOT/lib/modules" /host/lib/modules ||
+		fatal "cannot bind $LAB_MODROOT/lib/modules over /lib/modules"
+	msg "modules from $LAB_MODROOT/lib/modules"
+fi
+
 # Host paths under /tmp, /run, /var/tmp or /dev/shm that the job needs (the
 # repository, the job; keep.list, one per line, written by lab.sh) would be
 # hidden by the tmpfs mounted there below: bind them aside now, and back at

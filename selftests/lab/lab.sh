@@ -14,7 +14,8 @@ repo=$(cd "$here/../.." && pwd -P)
 usage() {
 	cat >&2 <<EOF
 usage: $0 --job SCRIPT [--vms 1|2] [--out DIR] [--timeout SECONDS] [--mem MB]
-          [--env NAME=VALUE]... [--append 'KERNEL ARGS'] [--verbose] [-- ARGS...]
+          [--env NAME=VALUE]... [--append 'KERNEL ARGS'] [--verbose]
+          [--kernel IMAGE --modroot DIR] [-- ARGS...]
   --job      script run in each VM as: chroot /host /bin/bash SCRIPT ARGS...
   --vms      number of VMs (default 1)
   --out      results directory (default build/lab/runs/<time>-<job>)
@@ -24,9 +25,14 @@ usage: $0 --job SCRIPT [--vms 1|2] [--out DIR] [--timeout SECONDS] [--mem MB]
              variables named LAB_* and HECA_* are passed on as well
   --append   extra guest kernel command line
   --verbose  copy the guest consoles to stdout while running
-env: KVER=<version> picks the kernel (default: newest with /boot/vmlinuz-V
-and /lib/modules/V/build); LAB_BZIMAGE=1 boots the bzImage instead of its
-vmlinux (PVH entry).
+  --kernel   boot this kernel image (a bzImage) instead of the host's kernel;
+             its release is read from the image (default \$LAB_KERNEL)
+  --modroot  that kernel's modules: DIR/lib/modules/<release>, as made by
+             "make INSTALL_MOD_PATH=DIR modules_install"; bound over
+             /lib/modules in the guest (default \$LAB_MODROOT)
+env: KVER=<version> picks the host's kernel (default: newest with
+/boot/vmlinuz-V and /lib/modules/V/build); LAB_BZIMAGE=1 boots the bzImage
+instead of its vmlinux (PVH entry).
 EOF
 	exit 2
 }
@@ -35,6 +41,7 @@ msg() { echo "lab: $*"; }
 die() { echo "lab: error: $*" >&2; exit 2; }
 
 job='' vms=1 out='' timeout=1200 mem=${MEM:-2048} append='' verbose=0
+kimage=${LAB_KERNEL:-} modroot=${LAB_MODROOT:-}
 declare -a jenv=() jargs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -45,6 +52,8 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift 2 ;;
 	--append) append=${2:?}; shift 2 ;;
 	--env) jenv+=("${2:?}"); shift 2 ;;
+	--kernel) kimage=${2:?}; shift 2 ;;
+	--modroot) modroot=${2:?}; shift 2 ;;
 	--) shift; jargs=("$@"); break ;;
 	-v|--verbose) verbose=1; shift ;;
 	-h|--help) usage ;;
@@ -113,17 +122,50 @@ case "$job" in
 	;;
 esac
 
-# Kernel: KVER, else the newest with both an image and a build tree.
-if [ -z "${KVER:-}" ]; then
-	for d in $(ls -d /lib/modules/*/build 2>/dev/null | sort -V -r); do
-		v=$(basename "$(dirname "$d")")
-		[ -e "/boot/vmlinuz-$v" ] && { KVER=$v; break; }
+# The release of a kernel image, from its x86 boot header ("HdrS"; the
+# kernel_version field points at the string, relative to the setup code).
+image_release() {
+	local img=$1 off
+	[ "$(od -An -c -j 514 -N 4 "$img" | tr -d ' ')" = HdrS ] || return 1
+	off=$(od -An -tu2 -j 526 -N 2 "$img" | tr -d ' ')
+	[ "${off:-0}" -gt 0 ] || return 1
+	dd if="$img" bs=1 skip=$((off + 512)) count=256 2>/dev/null | tr '\0' '\n' |
+		head -n 1 | cut -d' ' -f1
+}
+
+if [ -n "$kimage" ]; then
+	# A kernel of one's own (the debug lane): its release is the image's,
+	# whatever KVER says (make exports the host kernel's KVER).
+	kimage=$(realpath -e "$kimage") || die "--kernel: no such file"
+	[ -n "$modroot" ] || die "--kernel needs --modroot (its modules)"
+	modroot=$(realpath -e "$modroot") || die "--modroot: no such directory"
+	KVER=$(image_release "$kimage") || die "$kimage: not a bzImage (no release in its header)"
+	[ -d "$modroot/lib/modules/$KVER" ] || die "no $modroot/lib/modules/$KVER for $kimage"
+	for p in "$kimage" "$modroot"; do
+		case "$p/" in
+		/proc/* | /sys/* | /dev/* | /tmp/lab-out/*) die "$p: not visible in the guest" ;;
+		esac
+		[[ "$p" != *$'\n'* ]] || die "no newlines in --kernel or --modroot"
 	done
+	kernel=$kimage
+	moddir=$modroot/lib/modules/$KVER
+	depmod_args=(-d "$modroot")
+else
+	[ -z "$modroot" ] || die "--modroot goes with --kernel"
+	# Kernel: KVER, else the newest with both an image and a build tree.
+	if [ -z "${KVER:-}" ]; then
+		for d in $(ls -d /lib/modules/*/build 2>/dev/null | sort -V -r); do
+			v=$(basename "$(dirname "$d")")
+			[ -e "/boot/vmlinuz-$v" ] && { KVER=$v; break; }
+		done
+	fi
+	[ -n "${KVER:-}" ] || die "no kernel with /boot/vmlinuz-V and /lib/modules/V/build"
+	kernel=/boot/vmlinuz-$KVER
+	[ -r "$kernel" ] || die "no $kernel"
+	moddir=/lib/modules/$KVER
+	depmod_args=()
 fi
-[ -n "${KVER:-}" ] || die "no kernel with /boot/vmlinuz-V and /lib/modules/V/build"
-kernel=/boot/vmlinuz-$KVER
-[ -r "$kernel" ] || die "no $kernel"
-[ -d "/lib/modules/$KVER" ] || die "no /lib/modules/$KVER"
+[ -d "$moddir" ] || die "no $moddir"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (apt-get install busybox-static)"
 
@@ -133,10 +175,13 @@ build=$repo/build/lab
 mkdir -p "$build"
 initrd=$build/initramfs-$KVER.cpio
 build_initramfs() {
-	local mods key tmp m
-	mods=$(modprobe -S "$KVER" --show-depends -a virtio_pci 9pnet_virtio 9p |
-		awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
-	[ -n "$mods" ] || die "modprobe found no 9p/virtio modules for $KVER"
+	local deps mods key tmp m
+	# Modules that are built in (a kernel of one's own) need nothing here.
+	deps=$(modprobe "${depmod_args[@]}" -S "$KVER" --show-depends -a virtio_pci 9pnet_virtio 9p 2>&1) ||
+		die "modprobe cannot resolve virtio_pci 9pnet_virtio 9p for $KVER: $deps"
+	mods=$(awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<<"$deps")
+	[ -n "$mods" ] || [ "$(grep -c '^builtin ' <<<"$deps")" -ge 3 ] ||
+		die "modprobe found no 9p/virtio modules for $KVER"
 	# shellcheck disable=SC2086
 	key=$({
 		echo "$KVER"
@@ -154,6 +199,7 @@ build_initramfs() {
 		[ "$a" = busybox ] || ln -s busybox "$tmp/root/bin/$a"
 	done
 	ln -s bin "$tmp/root/sbin"
+	: >"$tmp/root/modules.list"
 	mknod -m 600 "$tmp/root/dev/console" c 5 1
 	for m in $mods; do
 		mkdir -p "$tmp/root$(dirname "$m")"
@@ -191,7 +237,7 @@ unpack_vmlinux() {
 	rm -f "$dst.tmp"
 	return 1
 }
-if [ "${LAB_BZIMAGE:-0}" != 1 ] && grep -qx 'CONFIG_PVH=y' "/boot/config-$KVER" 2>/dev/null; then
+if [ -z "$kimage" ] && [ "${LAB_BZIMAGE:-0}" != 1 ] && grep -qx 'CONFIG_PVH=y' "/boot/config-$KVER" 2>/dev/null; then
 	vmlinux=$build/vmlinux-$KVER
 	key=$(stat -L -c '%n %s %Y' "$kernel")
 	(
@@ -249,6 +295,7 @@ start_vm() {
 			printf 'LAB_RXE=%q\n' "rxe0"
 		fi
 		printf 'LAB_JOB_TIMEOUT=%q\n' "$job_timeout"
+		printf 'LAB_MODROOT=%q\n' "$modroot"
 	} >"$d/lab.conf"
 	[ ${#keep[@]} = 0 ] || printf '%s\n' "${keep[@]}" >"$d/keep.list"
 	[ ${#jenv[@]} = 0 ] || printf '%s\n' "${jenv[@]}" >"$d/job.env"
@@ -337,12 +384,19 @@ splat_re+='|suspicious RCU usage|lockdep|DEBUG_LOCKS_WARN_ON|bad unlock balance'
 splat_re+='|blocked for more than|self-detected stall|detected stalls on CPU|rcu_.* stall'
 splat_re+='|soft lockup|hard LOCKUP|KASAN|kmemleak|suspected memory leak|unreferenced object'
 splat_re+='|UBSAN|list_(add|del) corruption|stack-protector|double fault'
+splat_re+='|ODEBUG:'
+# Lines that match but are no reports: the command line, the debug kernel's
+# boot banners of lockdep and kmemleak, and the frames of a stack trace (a
+# function name such as lockdep_hardirqs_on_prepare; a stack printed for an
+# injected allocation failure is no report, and a real one has its header).
+benign_re='[Cc]ommand line|RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized'
+benign_re+='|\] +(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$'
 ts_re='^\[ *[0-9]+\.[0-9]+\]'
 scan_splats() {
 	local n=$1 d="$out/vm$1" f lines l hit=''
 	f=$d/dmesg.txt
 	if [ -s "$f" ]; then
-		lines=$(grep -nE "$splat_re" "$f" | grep -v '[Cc]ommand line' | cut -d: -f1 | head -n 5 || true)
+		lines=$(grep -nE "$splat_re" "$f" | grep -vE "$benign_re" | cut -d: -f1 | head -n 5 || true)
 		for l in $lines; do
 			hit=1
 			echo "lab: vm$n: kernel splat in dmesg.txt line $l:"
@@ -351,7 +405,7 @@ scan_splats() {
 	fi
 	# The console has what dmesg.txt may lack (a hang, a panic, shutdown).
 	f=$d/console.log
-	lines=$(tr -d '\r' <"$f" | grep -nE "$ts_re.*($splat_re)" | grep -v '[Cc]ommand line' |
+	lines=$(tr -d '\r' <"$f" | grep -nE "$ts_re.*($splat_re)" | grep -vE "$benign_re" |
 		while IFS= read -r x; do
 			[ -s "$d/dmesg.txt" ] && grep -qxF -- "${x#*:}" "$d/dmesg.txt" && continue
 			echo "${x%%:*}"
