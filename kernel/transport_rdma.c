@@ -172,11 +172,13 @@ struct heca_rdma_read {
  * @cq:		completions of sends and receives
  * @qp:		the RC queue pair
  * @sq_avail:	send queue slots free
- * @lock:	guards @err, @established, @ever_established, @started,
- *		@closing, @rx_list, @orphans and posting receives
+ * @lock:	guards @err, @established, @ever_established, @flushed,
+ *		@started, @closing, @rx_list, @orphans and posting receives
  * @err:	first error: the connection is dead
  * @established: connected (rdma_cm ESTABLISHED)
  * @ever_established: was connected once: the QP may hold work to drain
+ * @flushed:	a receive was flushed before ESTABLISHED (see
+ *		heca_rdma_recv_done())
  * @started:	the session runs: messages go to heca_session_recv()
  * @closing:	close() runs: nothing is posted or handed out any more
  * @addr_error:	source: the address did not resolve (worth another try)
@@ -221,6 +223,7 @@ struct heca_conn {
 	int err;
 	bool established;
 	bool ever_established;
+	bool flushed;
 	bool started;
 	bool closing;
 	bool addr_error;
@@ -552,6 +555,37 @@ static void heca_rdma_post_recv(struct heca_conn *c, struct heca_rdma_rxbuf *b)
 		heca_rdma_fail(c, err);
 }
 
+/**
+ * heca_rdma_flushed_early() - a receive flushed before the connection was up
+ * @c:  the connection
+ * @wc: a receive completion in error
+ *
+ * Before ESTABLISHED a receive is flushed only because rdma_cm moved the QP
+ * to the error state on its way to telling why: REJECTED (-ECONNREFUSED:
+ * nobody listens, or the destination refused), UNREACHABLE, CONNECT_ERROR.
+ * rdma_cm flushes the QP first (cma_modify_qp_err()) and calls our handler
+ * after, so the flush completion can win the race and would fail @c with
+ * -ECONNRESET, hiding the reason the event brings.  Such a flush is only
+ * noted: the CM event that follows fails @c; and if ESTABLISHED comes
+ * instead, heca_rdma_conn_event() fails @c then, its QP being dead.
+ *
+ * Return: whether the flush was noted (the caller does not fail @c).
+ */
+static bool heca_rdma_flushed_early(struct heca_conn *c, struct ib_wc *wc)
+{
+	unsigned long flags;
+	bool early;
+
+	if (wc->status != IB_WC_WR_FLUSH_ERR)
+		return false;
+	spin_lock_irqsave(&c->lock, flags);
+	early = !c->ever_established;
+	if (early)
+		c->flushed = true;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return early;
+}
+
 static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct heca_rdma_rxbuf *b = container_of(wc->wr_cqe,
@@ -563,7 +597,8 @@ static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (wc->status != IB_WC_SUCCESS) {
 		/* Flushed: the QP is in error, the peer gone.  Not reposted. */
 		heca_rdma_wc_error(c, wc, "receive");
-		heca_rdma_fail(c, -ECONNRESET);
+		if (!heca_rdma_flushed_early(c, wc))
+			heca_rdma_fail(c, -ECONNRESET);
 		return;
 	}
 	ib_dma_sync_single_for_cpu(c->dev->ibdev, b->dma, HECA_RDMA_MSG_MAX,
@@ -1486,6 +1521,7 @@ static int heca_rdma_route_resolved(struct heca_conn *c)
 
 static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
 {
+	bool flushed;
 	int err = 0;
 
 	switch (ev->event) {
@@ -1501,8 +1537,12 @@ static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
 		spin_lock_irq(&c->lock);
 		c->established = true;
 		c->ever_established = true;
+		flushed = c->flushed;
 		spin_unlock_irq(&c->lock);
 		wake_up_all(&c->wq);
+		/* Its receives went before it was up: it cannot work. */
+		if (flushed)
+			err = -ECONNRESET;
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_ADDR_CHANGE:
