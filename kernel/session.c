@@ -492,9 +492,15 @@ static int heca_session_start(struct heca_region *r,
 	return 0;
 
 err_fail:
-	/* Published: the teardown work frees the session. */
+	/*
+	 * Published: the teardown work frees the session.  Wait for it, as
+	 * HECA_IOC_SESSION_ABORT does: a start that failed leaves no session
+	 * behind, and a retry at once does not find the region busy.
+	 */
 	heca_session_fail(r, err, "could not start");
 	mutex_unlock(&r->session_lock);
+	wait_event_killable_timeout(r->state_wq, READ_ONCE(r->session) != s,
+				    60 * HZ);
 	return err;
 err_unpublish:
 	spin_lock_irqsave(&r->state_lock, flags);
