@@ -22,6 +22,8 @@
  * heca_dest_map()).
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bitmap.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -759,7 +761,19 @@ static void heca_pull_sync(struct heca_session *s)
 		heca_session_fail(s->r, err, "could not acknowledge a round");
 }
 
-/* Everything the source has is here: tell it, and complete. */
+/**
+ * heca_pull_finish() - everything the source has is here: complete, tell it
+ * @s: the destination's session
+ *
+ * COMPLETE comes before DONE goes.  Once the source has DONE it completes,
+ * ends its session and hangs up; the other way round, our receiver could
+ * see that hang-up before this thread set COMPLETE and fail, as a lost
+ * connection, a destination that holds every page.  The teardown queued by
+ * COMPLETE stops this thread (kthread_stop) before it closes the
+ * connection, so DONE still goes out first.  If it cannot be sent, the
+ * destination stays complete (it is) and the source, seeing the connection
+ * end without DONE, fails.
+ */
 static void heca_pull_finish(struct heca_session *s)
 {
 	struct heca_region *r = s->r;
@@ -772,11 +786,12 @@ static void heca_pull_finish(struct heca_session *s)
 	spin_unlock(&d->lock);
 	if (!done || heca_region_state(r) != HECA_STATE_RUNNING)
 		return;
+	if (!heca_region_set_state(r, HECA_STATE_COMPLETE, 0))
+		return;
 	err = s->ops->send_msg(s->conn, HECA_MSG_DONE, NULL, 0);
 	if (err)
-		heca_session_fail(r, err, "could not report completion");
-	else
-		heca_region_set_state(r, HECA_STATE_COMPLETE, 0);
+		pr_warn("%s: could not report completion to the source (%d)\n",
+			r->name, err);
 }
 
 static int heca_puller(void *arg)
