@@ -674,6 +674,16 @@ static bool heca_dest_pulling(struct heca_region *r)
 	return st == HECA_STATE_CONNECTED || st == HECA_STATE_RUNNING;
 }
 
+/* Whether heca_dest_claim() would find a fetch to issue now. */
+static bool heca_dest_can_claim(struct heca_dest *d)
+{
+	lockdep_assert_held(&d->lock);
+	return (!kfifo_is_empty(&d->urgent) &&
+		d->inflight_urgent < max(READ_ONCE(max_urgent), 1U)) ||
+	       (d->nr_want && d->inflight - d->inflight_urgent <
+		max(READ_ONCE(max_inflight), 1U));
+}
+
 static bool heca_pull_has_work(struct heca_region *r)
 {
 	struct heca_dest *d = r->dest;
@@ -682,25 +692,34 @@ static bool heca_pull_has_work(struct heca_region *r)
 	if (!heca_dest_pulling(r))
 		return false;
 	spin_lock(&d->lock);
-	work = (!kfifo_is_empty(&d->urgent) &&
-		d->inflight_urgent < max(READ_ONCE(max_urgent), 1U)) ||
-	       (d->nr_want && d->inflight - d->inflight_urgent <
-		max(READ_ONCE(max_inflight), 1U)) ||
+	work = heca_dest_can_claim(d) ||
 	       (d->ready && d->nr_fetched == d->nr_remote && !d->inflight) ||
 	       heca_dest_round_synced(d);
 	spin_unlock(&d->lock);
 	return work;
 }
 
-/* Issue fetches until the windows are full or nothing is left. */
+/*
+ * Issue fetches until the windows are full or nothing is left.  A fetch is
+ * allocated only when there is one to claim: the puller also comes here
+ * once a second with nothing to do, and a failed allocation fails the
+ * session.
+ */
 static void heca_pull_issue(struct heca_session *s)
 {
 	struct heca_region *r = s->r;
+	struct heca_dest *d = r->dest;
 	struct heca_fetch *f;
+	bool can;
 	int err;
 
 	for (;;) {
 		if (!heca_dest_pulling(r))
+			return;
+		spin_lock(&d->lock);
+		can = heca_dest_can_claim(d);
+		spin_unlock(&d->lock);
+		if (!can)
 			return;
 
 		f = kzalloc(sizeof(*f), GFP_KERNEL);
