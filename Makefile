@@ -4,6 +4,8 @@
 #
 #   make            build kernel/heca.ko, tools/hecactl/hecactl and the selftests
 #   make check      install what is missing (apt), build, lint, run every test in the lab
+#   make check-debug the same tests on a debug kernel (KASAN, lockdep, kmemleak,
+#                   fault injection, ...), built once into a cache (selftests/debug/)
 #   make demo       install what is missing, build, run the demo in the lab
 #   make deps       install the Debian packages the build and the lab need
 #
@@ -25,8 +27,11 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
 	libibverbs-dev librdmacm-dev \
 	libjson-c-dev pkg-config gnuplot-nox socat jq
+# What building the debug kernel needs on top (selftests/debug/build-kernel.sh).
+DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
-.PHONY: all module tools selftests check demo bench deps lint checkpatch sparse clean
+.PHONY: all module tools selftests check check-debug demo bench deps deps-debug \
+	lint checkpatch sparse clean
 
 all: module tools selftests
 
@@ -40,13 +45,21 @@ tools:
 selftests: tools
 	$(MAKE) -C selftests
 
-deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+# $(call install,PACKAGES): apt-get install those not installed yet.
+define install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$(echo ' '$$missing)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call install,$(DEPS))
+
+deps-debug: deps
+	$(call install,$(DEBUG_DEPS))
 
 checkpatch:
 	selftests/lint.sh checkpatch
@@ -64,6 +77,14 @@ check: deps
 	$(MAKE) all
 	$(MAKE) lint
 	selftests/run-check.sh
+
+# The debug-kernel lane: the kernel is built once (14-36 min on two cores)
+# into a cache outside the repository, heca.ko against it in build/debug/tree,
+# then the lab's suites run on it; results in build/check-debug.  Not part
+# of "make check" (see Documentation/testing.rst).
+check-debug: deps-debug
+	$(MAKE) tools selftests
+	selftests/debug/check.sh
 
 demo: deps
 	$(MAKE) all

@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: the debug-kernel lane, behind "make check-debug".  Builds the
+# debug kernel once (build-kernel.sh; later runs reuse its cache), builds
+# heca.ko against it in build/debug/tree/kernel (a copy of kernel/: the
+# stock build in kernel/ is left alone), and runs the lab's jobs on that
+# kernel: the one-VM selftest suite, then the two-VM tests, each in
+# selftests/debug/job.sh, which adds the kmemleak check.  Any KASAN,
+# lockdep, debugobjects, KFENCE or other kernel report fails the run
+# (lab.sh's splat scan), as does any unreferenced object (kmemleak).
+#
+#   selftests/debug/check.sh            everything
+#   LAB_TESTS="region faultinject" selftests/debug/check.sh     some tests
+#   HECA_DEBUG_TWO_VM=0 selftests/debug/check.sh                no two-VM run
+#
+# Environment: HECA_DEBUG_OUT (results, default build/check-debug),
+# LAB_TEST_TIMEOUT (per test, default 1200 s), HECA_DEBUG_SUITE_TIMEOUT (the
+# one-VM run, boot included, default 5400 s), HECA_DEBUG_TWO_VM_TIMEOUT
+# (default 3600 s), HECA_DEBUG_TWO_VM (1, or 0 to skip the two-VM run), and
+# build-kernel.sh's HECA_DEBUG_* variables.  The last line is "N passed,
+# N failed, N skipped"; the exit status is non-zero if anything failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd -P)
+out=${HECA_DEBUG_OUT:-$top/build/check-debug}
+tree=$top/build/debug/tree
+start=$(date +%s)
+
+msg() { echo "== check-debug: $*"; }
+die() {
+	echo "check-debug: error: $*" >&2
+	exit 1
+}
+
+# --- the kernel (from the cache, or built: 14-36 min on two cores)
+msg "debug kernel (selftests/debug/build-kernel.sh)"
+env=$("$top/selftests/debug/build-kernel.sh") || die "the debug kernel did not build"
+eval "$env"
+kernel_s=$(($(date +%s) - start))
+
+# --- heca.ko against it, in a tree of its own: kernel/ is a copy (others
+# build the stock heca.ko in kernel/ at the same time), the rest links back
+# to the repository, so that run-suite.sh (LAB_SUITE_REPO) and the tests
+# (HECA_REPO, module_test reloads $HECA_REPO/kernel/heca.ko) find the debug
+# module and the usual tests.
+msg "heca.ko for $HECA_DEBUG_KVER in $tree/kernel"
+mkdir -p "$tree/kernel"
+for l in uapi selftests tools; do
+	ln -sfn "$top/$l" "$tree/$l"
+done
+# Same names and contents as kernel/ (cp -p keeps the times, so that
+# make rebuilds only what changed); files gone from kernel/ go here too.
+for f in "$tree"/kernel/*.[ch]; do
+	[ -e "$f" ] || continue
+	case $f in *.mod.c) continue ;; esac
+	[ -e "$top/kernel/$(basename "$f")" ] || rm -f "$f" "${f%.[ch]}.o"
+done
+for f in "$top"/kernel/*.[ch] "$top/kernel/Kbuild" "$top/kernel/Makefile"; do
+	case $f in *.mod.c) continue ;; esac
+	cmp -s "$f" "$tree/kernel/$(basename "$f")" || cp -p "$f" "$tree/kernel/"
+done
+make -s -C "$HECA_DEBUG_KDIR" M="$tree/kernel" W=1 modules ||
+	die "heca.ko does not build against $HECA_DEBUG_KDIR"
+vermagic=$(modinfo -F vermagic "$tree/kernel/heca.ko")
+case $vermagic in
+"$HECA_DEBUG_KVER "*) ;;
+*) die "$tree/kernel/heca.ko: vermagic '$vermagic', not $HECA_DEBUG_KVER" ;;
+esac
+
+# --- the lab runs
+rm -rf "$out"
+mkdir -p "$out"
+rc=0
+common=(--kernel "$HECA_DEBUG_BZIMAGE" --modroot "$HECA_DEBUG_MODROOT"
+	--append "acpi=noirq" --env "LAB_SUITE_REPO=$tree"
+	--env "LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-1200}"
+	--job "$top/selftests/debug/job.sh")
+
+# Same as selftests/run-check.sh: a run in which a VM froze as a whole
+# under TCG says nothing about heca and is run once more.
+tcg_froze() {
+	grep -q 'timed out' "$1/status" 2>/dev/null &&
+		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
+}
+lab() {
+	local name=$1 t0=$SECONDS r=0
+	shift
+	"$top/selftests/lab/lab.sh" --out "$out/$name" "$@" || r=$?
+	if [ $r != 0 ] && tcg_froze "$out/$name"; then
+		msg "$name: the VM froze under TCG (not a heca failure): running it again"
+		mv "$out/$name" "$out/$name-froze"
+		r=0
+		"$top/selftests/lab/lab.sh" --out "$out/$name" "$@" || r=$?
+	fi
+	echo "$name $((SECONDS - t0))" >>"$out/times"
+	return $r
+}
+
+runs=("$out/suite")
+msg "lab: one VM, selftest suite, debug kernel"
+lab suite --vms 1 --timeout "${HECA_DEBUG_SUITE_TIMEOUT:-5400}" "${common[@]}" \
+	-- suite || rc=1
+if [ "${HECA_DEBUG_TWO_VM:-1}" != 0 ]; then
+	msg "lab: two VMs, cross-host tests, debug kernel"
+	lab two-vm --vms 2 --timeout "${HECA_DEBUG_TWO_VM_TIMEOUT:-3600}" "${common[@]}" \
+		-- two-vm || rc=1
+	runs+=("$out/two-vm")
+fi
+
+msg "kernel ${kernel_s} s (cache: $HECA_DEBUG_DIR, built in ${HECA_DEBUG_BUILD_SECONDS} s)"
+while read -r name secs; do
+	msg "$name ${secs} s"
+done <"$out/times"
+msg "took $(($(date +%s) - start)) s"
+"$top/selftests/lab/summarize" "${runs[@]}" || rc=1
+exit $rc
