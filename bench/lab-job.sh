@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lab-job.sh: the in-guest part of "make bench" (bench/run.sh runs it in one
+# lab VM: selftests/lab/lab.sh --job bench/lab-job.sh).  Every figure goes
+# to $LAB_OUT/results.jsonl, one JSON object a line; logs beside it; one
+# KTAP result per step in bench.tap.  A step fails when a migration failed
+# or a page arrived wrong (heca_bench's exit status), or when perftest did
+# not run; figures are never compared with limits here.
+#
+#   link:  perftest's ib_read_lat and ib_read_bw, rxe0 -> rxe1 (va -> vb),
+#          busy-polling (the default) and sleeping on CQ events (-e)
+#   heca:  heca_bench probe (background pull alone, timed host faults with
+#          heca's prefetch, with one page per fault, and with one page per
+#          fault and one background READ in flight) and a post-copy
+#          migration of the running KVM guest, over RDMA and TCP, both
+#          from va to vb's address, across the veth pair
+#   sweep: heca_bench migrate in every mode over a sweep of dirty rates
+#
+# Environment (bench/run.sh passes these on): BENCH_STEPS ("link heca
+# sweep"), BENCH_RATES (the guest's pacing in us per page, 0 = as fast as
+# it goes; "20000 2000 500 0"), BENCH_SWEEP_TRANSPORTS ("tcp rdma"),
+# BENCH_TIMEOUT_MS (the policy's --timeout, 8000), BENCH_DOWNTIME_MS (300),
+# BENCH_SAMPLES (timed faults per probe, 200).
+# (The steps are called as "step_$name", the rest from them.)
+# shellcheck disable=SC2317
+set -uo pipefail
+repo=${LAB_REPO:?run in the lab: bench/run.sh}
+# shellcheck source=../selftests/lab/lib.sh
+. "$repo/selftests/lab/lib.sh"
+
+out=${LAB_OUT:?}
+bin=$repo/build/bench/heca_bench
+res=$out/results.jsonl
+read -ra STEPS <<<"${BENCH_STEPS:-link heca sweep}"
+read -ra RATES <<<"${BENCH_RATES:-20000 2000 500 0}"
+read -ra SWEEP_TRANSPORTS <<<"${BENCH_SWEEP_TRANSPORTS:-tcp rdma}"
+TIMEOUT_MS=${BENCH_TIMEOUT_MS:-8000}
+DOWNTIME_MS=${BENCH_DOWNTIME_MS:-300}
+SAMPLES=${BENCH_SAMPLES:-200}
+read -ra dev <<<"${LAB_RXE:-}"
+dst_ip=${LAB_PEER_IP:-192.0.2.2}
+: >"$res"
+failed=0
+
+tap_begin "$out/bench.tap"
+kmsg() { echo "bench: $*" >/dev/kmsg 2>/dev/null || true; }
+now() { date +%s; }
+
+# rxe's port counters (packets, retransmissions, sequence errors...) of both
+# devices, before and after each step: a record {"kind":"rxe"} per step
+# with the counters that moved.
+# (bash's read, not cat: a fork costs ~0.1 s in a loaded TCG VM)
+rxe_snap() {
+	local d f v
+	for d in "${dev[@]}"; do
+		for f in "/sys/class/infiniband/$d/ports/1/hw_counters"/*; do
+			read -r v 2>/dev/null <"$f" && echo "$d.${f##*/} $v"
+		done
+	done
+}
+rxe_record() { # rxe_record STEP BEFORE-FILE
+	local delta
+	delta=$(rxe_snap | awk 'NR == FNR { a[$1] = $2; next }
+		$2 != a[$1] { printf "%s\"%s\":%d", n++ ? "," : "", $1, $2 - a[$1] }' "$2" -)
+	printf '{"kind":"rxe","step":"%s","delta":{%s}}\n' "$1" "$delta" >>"$res"
+}
+
+# --- perftest: the server on rxe1, the client on rxe0 to vb's address (its
+# route leaves through va, so rdma_cm binds it to rxe0: it says so below).
+# perftest NAME TOOL SIZE ITERS [OPTION...]: run it, up to three tries;
+# the logs are NAME.client.log and NAME.server.log.  A run whose figures
+# are not numbers counts as failed: perftest converts cycles with a CPU
+# frequency it samples, and when the sample is too noisy ("Correlation
+# coefficient r^2 < 0.9", a loaded TCG VM) -F goes on and prints inf.
+perftest() {
+	local name=$1 tool=$2 size=$3 iters=$4 try spid ok
+	local srv=$out/$name.server.log cli=$out/$name.client.log
+	shift 4
+	for try in 1 2 3; do
+		kmsg "start $name, try $try"
+		rxe_snap >"$out/rxe.before"
+		timeout 300 "$tool" -R -F -d "${dev[1]}" -s "$size" -n "$iters" \
+			"$@" >"$srv" 2>&1 &
+		spid=$!
+		ok=0
+		for _ in $(seq 30); do
+			if timeout 240 "$tool" -R -F -d "${dev[0]}" -s "$size" \
+				-n "$iters" "$@" "$dst_ip" >"$cli" 2>&1; then
+				perftest_numbers "$cli" "$size" && ok=1
+				break
+			fi
+			kill -0 "$spid" 2>/dev/null || break
+			sleep 1
+		done
+		wait "$spid" || ok=0
+		if [ "$ok" = 1 ]; then
+			cat "$cli"
+			rxe_record "$name" "$out/rxe.before"
+			return 0
+		fi
+		echo "bench: $name: try $try failed" >&2
+		tail -n 5 "$cli" "$srv" >&2
+		kill "$spid" 2>/dev/null
+		sleep 2
+	done
+	return 1
+}
+
+# The table row of perftest's output: the line that starts with SIZE.
+perftest_row() { awk -v s="$2" '$1 == s && NF >= 5 { print; exit }' "$1"; }
+perftest_numbers() { # LOG SIZE: whether that row is all plain numbers
+	perftest_row "$1" "$2" | awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^[0-9]+(\.[0-9]+)?$/) bad = 1; n++ }
+		END { exit !(n && !bad) }'
+}
+
+# Whether the client of LOG ran on the GID of va's address (rxe0).
+client_on_rxe0() {
+	local gid
+	gid=$(echo "$LAB_SELF_IP" | awk -F. '{ printf "255:255:%02d:%02d:%02d:%02d", $1, $2, $3, $4 }')
+	grep -m1 -A1 'local address' "$1" | grep -q "GID:.*$gid"
+}
+
+# link_lat NAME ITERS EVENTS [OPTION...]: ib_read_lat at 4 KiB, one record
+link_lat() {
+	local name=$1 iters=$2 events=$3 log=$out/$1.client.log row on
+	shift 3
+	perftest "$name" ib_read_lat 4096 "$iters" "$@" || return 1
+	row=$(perftest_row "$log" 4096)
+	client_on_rxe0 "$log" && on=1 || on=0
+	# #bytes #iterations t_min t_max t_typical t_avg t_stdev 99% 99.9%
+	# shellcheck disable=SC2086
+	set -- $row
+	printf '{"kind":"perftest_lat","name":"%s","tool":"ib_read_lat","events":%s,"bytes":%s,"iterations":%s,"t_min":%s,"t_max":%s,"t_typical":%s,"t_avg":%s,"t_stdev":%s,"p99":%s,"p999":%s,"client_on_rxe0":%s}\n' \
+		"$name" "$events" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "$on" |
+		tee -a "$res"
+}
+
+# link_bw NAME SIZE ITERS EVENTS [OPTION...]: ib_read_bw, one record
+link_bw() {
+	local name=$1 size=$2 iters=$3 events=$4 log=$out/$1.client.log row on
+	shift 4
+	perftest "$name" ib_read_bw "$size" "$iters" "$@" || return 1
+	row=$(perftest_row "$log" "$size")
+	client_on_rxe0 "$log" && on=1 || on=0
+	# #bytes #iterations BW peak[MB/sec] BW average[MB/sec] MsgRate[Mpps]
+	# shellcheck disable=SC2086
+	set -- $row
+	printf '{"kind":"perftest_bw","name":"%s","tool":"ib_read_bw","events":%s,"bytes":%s,"iterations":%s,"bw_peak":%s,"bw_avg":%s,"msg_rate_mpps":%s,"client_on_rxe0":%s}\n' \
+		"$name" "$events" "$1" "$2" "$3" "$4" "$5" "$on" | tee -a "$res"
+}
+
+# bench NAME ARGS...: one heca_bench run, a KTAP result named NAME.
+bench() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(now)
+	echo "== $name: heca_bench $*"
+	kmsg "start $name"
+	rxe_snap >"$out/rxe.before"
+	timeout -k 10 600 "$bin" "$@" --json "$res" >"$out/$name.json" \
+		2>"$out/$name.log" || rc=$?
+	rxe_record "$name" "$out/rxe.before"
+	kmsg "end $name, exit $rc"
+	cat "$out/$name.log"
+	if [ "$rc" = 0 ]; then
+		tap ok "$name"
+	else
+		tap fail "$name" "heca_bench exited $rc, see $name.log"
+		failed=1
+	fi
+	echo "   ($(($(now) - t0)) s)"
+}
+
+step_link() {
+	if [ ${#dev[@]} -lt 2 ]; then
+		tap fail link "needs the one-VM lab's rxe0 and rxe1 (LAB_RXE='${LAB_RXE:-}')"
+		failed=1
+		return
+	fi
+	# Busy-polling (perftest's default) and sleeping on CQ events (-e,
+	# as heca's kernel consumer does): in a 2-vCPU TCG VM a polling
+	# client and server take the CPUs rxe's own work needs.
+	local name rc
+	for name in lat lat_events bw bw_events bw_large; do
+		rc=0
+		case $name in
+		lat) link_lat ib_read_lat-4096 1000 0 || rc=1 ;;
+		lat_events) link_lat ib_read_lat-4096-events 1000 1 -e || rc=1 ;;
+		bw) link_bw ib_read_bw-4096 4096 3000 0 || rc=1 ;;
+		bw_events) link_bw ib_read_bw-4096-events 4096 3000 1 -e || rc=1 ;;
+		bw_large) link_bw ib_read_bw-131072 131072 300 0 || rc=1 ;;
+		esac
+		if [ "$rc" = 0 ]; then
+			tap ok "link_$name"
+		else
+			tap fail "link_$name" "perftest failed, see its *.client.log"
+			failed=1
+		fi
+	done
+}
+
+step_heca() {
+	local t
+	for t in rdma tcp; do
+		bench "heca_${t}_pull" probe --transport "$t" --addr "$dst_ip" \
+			--samples 0 --label pull
+		bench "heca_${t}_faults" probe --transport "$t" --addr "$dst_ip" \
+			--samples "$SAMPLES" --label faults
+		bench "heca_${t}_faults_1page" probe --transport "$t" \
+			--addr "$dst_ip" --samples "$SAMPLES" --no-prefetch \
+			--label faults-1page
+		bench "heca_${t}_faults_1page_inflight1" probe --transport "$t" \
+			--addr "$dst_ip" --samples "$SAMPLES" --no-prefetch \
+			--max-inflight 1 --label faults-1page-inflight1
+		bench "heca_${t}_guest" migrate --mode postcopy --transport "$t" \
+			--addr "$dst_ip" --throttle-us 0 --label link
+	done
+}
+
+step_sweep() {
+	local t r m
+	for t in "${SWEEP_TRANSPORTS[@]}"; do
+		for r in "${RATES[@]}"; do
+			for m in precopy postcopy hybrid; do
+				bench "sweep_${t}_${r}us_$m" migrate --mode "$m" \
+					--transport "$t" --addr "$dst_ip" \
+					--throttle-us "$r" --timeout-ms "$TIMEOUT_MS" \
+					--downtime-ms "$DOWNTIME_MS" --label sweep
+			done
+		done
+	done
+}
+
+# --- heca.ko (its RDMA symbols come from ib_core and rdma_cm)
+if [ ! -x "$bin" ]; then
+	tap fail heca_bench_found "$bin missing (make -C bench)"
+	tap_end
+	exit 1
+fi
+if modprobe -a ib_core rdma_cm >"$out/insmod.log" 2>&1 &&
+	insmod "$repo/kernel/heca.ko" >>"$out/insmod.log" 2>&1; then
+	tap ok module_load
+else
+	tap fail module_load "insmod: $(tr '\n' ' ' <"$out/insmod.log")"
+	tap_end
+	exit 1
+fi
+
+for s in "${STEPS[@]}"; do
+	t0=$(now)
+	echo "==== step $s"
+	"step_$s"
+	echo "==== step $s: $(($(now) - t0)) s"
+done
+
+if rmmod heca >"$out/rmmod.log" 2>&1; then
+	tap ok module_unload
+else
+	tap fail module_unload "rmmod heca: $(tr '\n' ' ' <"$out/rmmod.log")"
+	failed=1
+fi
+tap_end
+exit $failed
