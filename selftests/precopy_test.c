@@ -290,7 +290,9 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	       res.downtime_ns / 1e6, res.switch_ns / 1e6, res.total_ns / 1e6,
 	       st.pages_remote, st.pages_on_demand, st.pages_prefetched,
 	       res.stats.pages_sent);
-	EXPECT_EQ(variant->end, res.end);
+	/* How the policy ended depends on speed: see heca_timing_checked(). */
+	if (heca_timing_checked())
+		EXPECT_EQ(variant->end, res.end);
 	EXPECT_EQ(HECA_STATE_COMPLETE, res.stats.state);
 	EXPECT_EQ(st.pages_remote, st.pages_present);
 	fetched = st.pages_on_demand + st.pages_prefetched;
@@ -307,8 +309,12 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 		EXPECT_LE(1, res.rounds);
 		/* Round 1: the data, the parameters, the code, the stack. */
 		EXPECT_LE(last - first + 3, res.round_pages);
-		/* Pages written during the rounds went more than once. */
-		EXPECT_LT(st.pages_remote, fetched);
+		/*
+		 * Pages written during the rounds went more than once (not so
+		 * if a slow round 1 reached the timeout by itself).
+		 */
+		if (heca_timing_checked() || res.rounds > 1)
+			EXPECT_LT(st.pages_remote, fetched);
 	}
 	if (variant->mode == HECA_MIG_PRECOPY) {
 		/* Everything was there before the guest resumed. */
