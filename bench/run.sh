@@ -11,6 +11,8 @@
 #   build/bench/sweep.txt       downtime, total time, bytes per mode and rate
 #   build/bench/sweep.png       the same, plotted (gnuplot)
 #   build/bench/lab/            the lab run (logs, the raw records, perftest)
+#   build/bench/qemu/           heca vs QEMU's own migration (qemu-compare.sh):
+#                               qemu-compare.txt, and its two-VM lab run
 #
 # Prints the tables at the end.  Fails if a migration failed, a page arrived
 # wrong, perftest did not run, or the guest kernel splatted; the figures
@@ -18,6 +20,7 @@
 #
 # Knobs (environment): BENCH_RATES, BENCH_SWEEP_TRANSPORTS, BENCH_STEPS,
 # BENCH_TIMEOUT_MS, BENCH_DOWNTIME_MS, BENCH_SAMPLES (see lab-job.sh);
+# BENCH_QEMU=0 (no QEMU comparison; QC_* knobs in qemu-compare-job.sh);
 # BENCH_LAB_TIMEOUT (seconds for the whole lab run, 2400), BENCH_STALL_S
 # (no progress this long means a stalled VM, 420).
 set -uo pipefail
@@ -31,7 +34,7 @@ for f in "$top/kernel/heca.ko" "$top/selftests/guests/kvm/build/verify.bin"; do
 done
 command -v gnuplot >/dev/null || { echo "bench: gnuplot missing (make deps)" >&2; exit 1; }
 
-rm -rf "$out/lab" "$out/lab-froze" "$out/results.jsonl" "$out"/*.txt \
+rm -rf "$out/lab" "$out/lab-froze" "$out/qemu" "$out/results.jsonl" "$out"/*.txt \
 	"$out/sweep.dat" "$out/sweep.names" "$out/sweep.png"
 mkdir -p "$out"
 
@@ -125,6 +128,14 @@ cat "$out/link.txt"
 if [ -s "$out/sweep.txt" ]; then
 	echo
 	cat "$out/sweep.txt"
+fi
+
+# heca vs QEMU's own migration of the same stock-QEMU guest, two lab VMs
+# (bench/qemu-compare.sh; BENCH_QEMU=0 leaves it out).
+if [ "${BENCH_QEMU:-1}" != 0 ]; then
+	echo
+	echo "== bench: two lab VMs, a stock QEMU guest migrated by QEMU and by heca (bench/qemu-compare.sh)"
+	"$top/bench/qemu-compare.sh" "$out/qemu" || rc=1
 fi
 echo
 echo "== make bench took $(($(date +%s) - start)) s$([ $rc = 0 ] || echo '; FAILED: see above and build/bench/lab')"

@@ -175,7 +175,7 @@ qm_run_vm0() {
 		*) want='.end == "no rounds" and .rounds == 0' ;;
 		esac
 		jq -e "$want" "$LAB_OUT/qm-$sc-migrate.json" >/dev/null && tap ok "qm_${sc}_end" ||
-			tap fail "qm_${sc}_end" "not $want: $(jq -c '{end, rounds}' "$LAB_OUT/qm-$sc-migrate.json")"
+			tap fail "qm_${sc}_end" "not $want: $(jq -c '{"end": .end, rounds}' "$LAB_OUT/qm-$sc-migrate.json")"
 		if [ "$(qm_transport "$sc")" = auto ]; then
 			# rxe0 carries both lab VMs' addresses: auto takes RDMA
 			jq -e '.transport == "rdma"' "$LAB_OUT/qm-$sc-migrate.json" >/dev/null &&
