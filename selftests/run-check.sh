@@ -15,12 +15,16 @@ rc=0
 echo "== host: hecactl unit tests"
 make -s -C "$top/tools/hecactl" test || rc=1
 
-# A lab VM that froze as a whole under TCG: the run timed out and a vCPU's
-# clock stopped (RCU: "timer wakeup didn't happen"), as seen now and then
-# with nested KVM under QEMU 7.2 TCG (a vCPU stuck in the int3 of kernel
-# text patching).  Such a run says nothing about heca: run it once more,
-# and say so.  Any other failure counts as it is.
+# A lab VM that froze as a whole under TCG, as seen now and then with
+# nested KVM under QEMU 7.2 TCG (a vCPU stuck in the int3 of kernel text
+# patching, or every vCPU idle with its clock stopped): the guest's
+# heartbeat stopped while the job ran (lab.sh writes "froze", and the
+# vCPUs' registers into vmN/vcpus.txt), or the run timed out and RCU said
+# "timer wakeup didn't happen".  Such a run says nothing about heca: run it
+# once more, and say so.  Any other failure counts as it is; a heca bug
+# that froze the VM would do it again.
 tcg_froze() {
+	[ -e "$1/froze" ] && return 0	# lab.sh: the guest's heartbeat stopped
 	grep -q 'timed out' "$1/status" 2>/dev/null &&
 		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
 }

@@ -41,6 +41,14 @@ mount -t 9p -o "$p9,cache=none" labout /out || fatal "cannot mount labout"
 [ -r /out/lab.conf ] || fatal "no lab.conf on the results share"
 . /out/lab.conf
 
+# Heartbeat: the guest's uptime in /out/heartbeat every 10 s, at nice -10.
+# lab.sh takes a heartbeat that stops for minutes while the job still runs
+# as the VM having frozen as a whole under TCG (a hung test does not stop
+# it: the job's own timeouts see to that).
+sh -c 'while :; do cut -d" " -f1 /proc/uptime >/out/heartbeat; sleep 10; done' &
+heartbeat=$!
+renice -n -10 -p "$heartbeat" >/dev/null 2>&1
+
 # A kernel of one's own (lab.sh --kernel): its modules, LAB_MODROOT/lib/modules
 # on the host, go over the host's /lib/modules, so that modprobe in the chroot
 # finds them.  Before the tmpfs below, which could hide LAB_MODROOT.
@@ -257,6 +265,7 @@ echo "$rc" >/out/job.rc
 msg "job exit $rc, uptime $(cut -d' ' -f1 /proc/uptime) s"
 
 dmesg >/out/dmesg.txt
+kill "$heartbeat" 2>/dev/null
 sync
 umount /host/tmp/lab-out /out 2>/dev/null
 msg "power off"

@@ -30,6 +30,9 @@ usage: $0 --job SCRIPT [--vms 1|2] [--out DIR] [--timeout SECONDS] [--mem MB]
   --modroot  that kernel's modules: DIR/lib/modules/<release>, as made by
              "make INSTALL_MOD_PATH=DIR modules_install"; bound over
              /lib/modules in the guest (default \$LAB_MODROOT)
+A VM whose guest heartbeat (every 10 s) stops for LAB_FREEZE_S seconds (300)
+while its job runs froze as a whole: the run stops, fails and writes OUT/froze
+(make check runs it once more).
 env: KVER=<version> picks the host's kernel (default: newest with
 /boot/vmlinuz-V and /lib/modules/V/build); LAB_BZIMAGE=1 boots the bzImage
 instead of its vmlinux (PVH entry).
@@ -255,7 +258,7 @@ fi
 [ -n "$out" ] || out=$build/runs/$(date +%Y%m%d-%H%M%S)-$(basename "$job" .sh)-$$
 mkdir -p "$out"
 out=$(realpath "$out")
-rm -rf "$out"/vm0 "$out"/vm1 "$out/summary"
+rm -rf "$out"/vm0 "$out"/vm1 "$out/summary" "$out/froze"
 echo "fail: incomplete run" >"$out/status"
 msg "kernel $KVER ($kernel), $vms VM(s), job $job"
 msg "output in $out"
@@ -303,7 +306,8 @@ start_vm() {
 	: >"$d/console.log"
 	starts[n]=$(date +%s.%N)
 	qemu-system-x86_64 -name "lab-vm$n" -accel tcg -cpu max -smp 2 -m "$mem" \
-		-nographic -no-reboot -nic none -monitor none \
+		-nographic -no-reboot -nic none \
+		-monitor "unix:$d/monitor.sock,server=on,wait=off" \
 		-serial "file:$d/console.log" \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -343,15 +347,39 @@ else
 	start_vm 1 -netdev "socket,id=n0,connect=127.0.0.1:$port" $(nic 1)
 fi
 
+# vcpu_state N: what VM N's vCPUs are doing (QEMU's monitor), into
+# vmN/vcpus.txt: the evidence of a VM that froze.
+vcpu_state() {
+	local d="$out/vm$1"
+	[ -S "$d/monitor.sock" ] || return 0
+	printf 'info cpus\ninfo registers -a\n' |
+		timeout 10 socat -t 5 - "UNIX-CONNECT:$d/monitor.sock" 2>&1 |
+		tr -d '\r' | grep -av '^(qemu)' >"$d/vcpus.txt" || true
+}
+
+# frozen N: VM N's guest heartbeat (init.sh, every 10 s) has been silent for
+# LAB_FREEZE_S seconds (300) while its job runs: the VM froze as a whole.
+freeze_s=${LAB_FREEZE_S:-300}
+frozen() {
+	local d="$out/vm$1" last
+	[ -e "$d/job.start" ] && [ ! -e "$d/job.rc" ] || return 1
+	last=$(stat -c %Y "$d/heartbeat" 2>/dev/null || stat -c %Y "$d/job.start")
+	[ $(($(date +%s) - last)) -gt "$freeze_s" ]
+}
+
 # --- wait for the VMs, bounded by --timeout
 deadline=$((SECONDS + timeout))
-timed_out=0
+timed_out=0 froze=''
 while :; do
 	alive=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
 	[ $alive = 0 ] && break
-	if [ $SECONDS -ge $deadline ]; then
-		timed_out=1
+	for n in "${!pids[@]}"; do
+		frozen "$n" && froze+="${froze:+ }vm$n"
+	done
+	if [ -n "$froze" ] || [ $SECONDS -ge $deadline ]; then
+		[ -n "$froze" ] || timed_out=1
+		for n in "${!pids[@]}"; do vcpu_state "$n"; done
 		for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 		sleep 2
 		for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
@@ -447,6 +475,11 @@ count_tap() {
 
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 [ $timed_out = 0 ] || fail "timed out after $timeout s (--timeout); VMs killed"
+if [ -n "$froze" ]; then
+	# run-check.sh and bench/ run such a run once more (see "froze").
+	echo "$froze" >"$out/froze"
+	fail "$froze froze: no guest heartbeat for $freeze_s s while the job ran; VMs killed (vCPUs: vmN/vcpus.txt)"
+fi
 for n in "${!qrc[@]}"; do
 	d=$out/vm$n
 	st=${starts[n]}
