@@ -148,6 +148,63 @@ struct heca_msg_mr {
 	__le64 iova;
 } __packed;
 
+/*
+ * RDMA: an rdma_cm connection request carries struct heca_msg_cm as its
+ * private data.  A session has two RC connections, both made by the source
+ * to the destination's listener: first the main channel (control messages,
+ * background READs), then the urgent channel (only the READs a fault waits
+ * for, so that they never queue behind background READs on one QP).
+ */
+#define HECA_PROTO_CM_VERSION	1
+
+enum heca_cm_channel {
+	HECA_CM_MAIN = 1,
+	HECA_CM_URGENT = 2,
+};
+
+/**
+ * struct heca_msg_cm - rdma_cm private data of a connection request
+ * @magic:	HECA_PROTO_MAGIC
+ * @version:	HECA_PROTO_CM_VERSION
+ * @channel:	enum heca_cm_channel
+ * @reserved:	0
+ * @cookie:	chosen by the source at random for each attempt, not 0, the
+ *		same in both channels: pairs the urgent channel with its main
+ *		one
+ * @token:	HECA_CM_URGENT: the session's secret; HECA_CM_MAIN: zero (the
+ *		HELLO on the main channel carries it)
+ *
+ * The transport may pad the private data with zeros (InfiniBand CM does):
+ * bytes after the structure must be zero.
+ */
+struct heca_msg_cm {
+	__le32 magic;
+	__le16 version;
+	__le16 channel;
+	__le32 reserved;
+	__le64 cookie;
+	u8 token[HECA_TOKEN_BYTES];
+} __packed;
+
+/**
+ * struct heca_msg_cm_reject - rdma_cm private data of a refusal
+ * @magic:	HECA_PROTO_MAGIC
+ * @version:	HECA_PROTO_CM_VERSION
+ * @reserved:	0
+ * @error:	positive errno: EPROTO (bad private data), EPROTONOSUPPORT
+ *		(another version), EACCES (an urgent channel with the wrong
+ *		token)
+ *
+ * A refusal for another reason (busy, no memory, nobody listening) has no
+ * such data: the source sees ECONNREFUSED.
+ */
+struct heca_msg_cm_reject {
+	__le32 magic;
+	__le16 version;
+	__le16 reserved;
+	__le32 error;
+} __packed;
+
 /**
  * struct heca_msg_round - end of a pre-copy round, or its acknowledgment
  * @round:	the round's number: 1, 2, ... in order

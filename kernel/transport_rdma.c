@@ -2,9 +2,20 @@
 /*
  * heca: the RDMA transport.
  *
- * One reliable connection (RC QP) per session, set up with rdma_cm: the
+ * Two reliable connections (RC QPs) per session, set up with rdma_cm: the
  * destination listens and accepts in the CONNECT_REQUEST handler, the source
- * connects.  Control messages (proto.h) travel as SENDs into receive buffers
+ * connects.  The main channel carries the control messages and the
+ * background READs; the urgent channel, connected second, carries only the
+ * READs a fault waits for: a QP serves its READs in order, so on one QP a
+ * fault would wait for the (up to 128 KiB) background READs posted before
+ * it.  Each connection request says which channel it is (struct
+ * heca_msg_cm, its private data); the urgent one proves it belongs to the
+ * session with the session's token.  Both channels of a session must be on
+ * one device: the source's registrations (on the device's PD) serve the
+ * READs of both QPs with the same rkeys.  The urgent channel has no receive
+ * buffers and never sends.
+ *
+ * Control messages (proto.h) travel as SENDs into receive buffers
  * posted ahead; page data never does: at the switchover the source registers
  * its pages read-only with fast registrations (IB_WR_REG_MR), one per chunk
  * of up to max_fast_reg_page_list_len pages, and sends the table of (chunk,
@@ -23,11 +34,17 @@
  *   device removal, send timeout) fails its session from @rx_work too,
  *   after the messages received before, so a DONE that arrived before the
  *   peer hung up still completes the session.
+ * - The urgent channel's death (CM event, QP event) disconnects the main
+ *   channel (@rx_work of the urgent connection): its receives flush after
+ *   the messages received before, and the session fails from the main
+ *   channel's @rx_work, in order, as when the main channel dies.
  * - Device removal: an ib_client, registered after rdma_cm's and so removed
  *   before it, kills the device's connections and waits for their sessions
  *   to close them; the protection domain (one per device) goes last.
  *
- * Teardown follows nvme-rdma: disconnect, drain the QP (every outstanding
+ * Teardown follows nvme-rdma, the urgent channel first, then the main one
+ * (so the registrations go only once both QPs are drained): disconnect,
+ * drain the QP (every outstanding
  * READ completes, flushed, and ends its fetch), deregister the MRs
  * (invalidating their rkeys), destroy the cm_id (no CM event after it), the
  * QP, the CQ, the buffers, and drop the device (PD).  No global rkey exists:
@@ -36,11 +53,13 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/algapi.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -53,6 +72,7 @@
 
 #include "heca.h"
 #include "session.h"
+#include "trace.h"
 
 /* Send work requests a connection keeps in flight (READs, SENDs, REG_MRs). */
 #define HECA_RDMA_SQ_DEPTH	128
@@ -179,13 +199,15 @@ struct heca_rdma_read {
  * @ever_established: was connected once: the QP may hold work to drain
  * @flushed:	a receive was flushed before ESTABLISHED (see
  *		heca_rdma_recv_done())
- * @started:	the session runs: messages go to heca_session_recv()
+ * @started:	the session runs: messages go to heca_session_recv(); on
+ *		the urgent channel: linked to @parent
  * @closing:	close() runs: nothing is posted or handed out any more
  * @addr_error:	source: the address did not resolve (worth another try)
  * @wq:		waiters: connect, accept, recv_msg, send queue slots
  * @rx:		the receive buffers
  * @rx_list:	received messages not consumed yet, in order
- * @rx_work:	hands @rx_list to the session once started
+ * @rx_work:	hands @rx_list to the session once started; on the urgent
+ *		channel: heca_rdma_urgent_lost()
  * @tx_lock:	one control message at a time
  * @tx_buf:	the message being sent
  * @tx_dma:	its DMA address
@@ -207,6 +229,18 @@ struct heca_rdma_read {
  * @rmr_shift:	destination: log2 pages per chunk of the source
  * @rmrs_final:	destination: SWITCH came: no more changes to @rmrs
  * @orphans:	reads whose posting failed half way: ended after the drain
+ * @urgent_chan: this is a session's urgent channel: no receive buffers, no
+ *		control messages, only the READs of urgent fetches; set at
+ *		allocation
+ * @urgent:	main channel: its urgent channel; on the destination set by
+ *		the CM handler (under the listener's lock, while the main
+ *		channel is the listener's @pending or @taken), linked by
+ *		accept() once both are connected; on the source set when
+ *		linked; NULL on the urgent channel itself
+ * @parent:	urgent channel: its main channel, set with @started (under
+ *		@lock) when linked
+ * @cookie:	pairs the channels of one attempt (struct heca_msg_cm):
+ *		chosen by the source, received by the destination
  */
 struct heca_conn {
 	enum heca_rdma_kind kind;
@@ -257,6 +291,11 @@ struct heca_conn {
 	bool rmrs_final;
 
 	struct list_head orphans;
+
+	bool urgent_chan;
+	struct heca_conn *urgent;
+	struct heca_conn *parent;
+	u64 cookie;
 };
 
 /**
@@ -264,8 +303,11 @@ struct heca_conn {
  * @kind:	HECA_RDMA_LISTENER
  * @s:		the session being started
  * @id:		the listening cm_id
- * @lock:	guards @pending and @removed
- * @pending:	a connection accepted by the CM, not handed to accept() yet
+ * @lock:	guards @pending, @taken, @removed, and the @urgent of
+ *		@pending and @taken
+ * @pending:	a main channel accepted by the CM, not handed to accept() yet
+ * @taken:	the main channel accept() took and waits with for its
+ *		urgent channel
  * @removed:	the device of @id went away
  * @wq:		accept() waits here
  */
@@ -275,6 +317,7 @@ struct heca_rdma_listener {
 	struct rdma_cm_id *id;
 	spinlock_t lock;	/* see above */
 	struct heca_conn *pending;
+	struct heca_conn *taken;
 	bool removed;
 	wait_queue_head_t wq;
 };
@@ -1204,42 +1247,53 @@ static int heca_rdma_read_init(struct heca_conn *c, struct heca_rdma_read *rd)
 	return 0;
 }
 
-/*
- * Destination: READ the pages of @f from the source, one READ per up to
- * max_sge_rd pages, posted at once (a fault's fetch waits behind nothing
- * of ours but what is already on the wire).
+/**
+ * heca_rdma_read_pages() - destination: READ the pages of a fetch
+ * @c: the session's main channel
+ * @f: the fetch
+ *
+ * One READ per up to max_sge_rd pages, posted at once.  A fetch a fault
+ * waits for (@f->urgent) goes on the urgent channel's QP, where it waits
+ * behind nothing but other urgent READs; a background one on the main
+ * channel's.  The table of the source's registrations is the main
+ * channel's; its rkeys serve both QPs (one PD on the source).
+ *
+ * Return: 0 when heca_fetch_done() follows, or an error (it does not).
  */
 static int heca_rdma_read_pages(struct heca_conn *c, struct heca_fetch *f)
 {
+	struct heca_conn *q = f->urgent && c->urgent ? c->urgent : c;
 	struct heca_rdma_read *rd;
 	unsigned long flags;
 	unsigned int posted;
 	int err;
 
-	err = heca_rdma_err(c);
+	err = heca_rdma_err(c) ?: heca_rdma_err(q);
 	if (err)
 		return err;
 	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
 	if (!rd)
 		return -ENOMEM;
 	rd->cqe.done = heca_rdma_read_done;
-	rd->c = c;
+	rd->c = q;
 	rd->f = f;
 	f->tag = 0;
 	err = heca_rdma_read_plan(c, rd);
 	if (!err)
-		err = heca_rdma_read_init(c, rd);
+		err = heca_rdma_read_init(q, rd);
 	if (!err)
-		err = heca_rdma_sq_get(c, rd->nwqe);
+		err = heca_rdma_sq_get(q, rd->nwqe);
 	if (err) {
-		heca_rdma_read_destroy(c, rd);
+		heca_rdma_read_destroy(q, rd);
 		kfree(rd);
 		return err;
 	}
+	trace_heca_rdma_read(heca_rdma_name(c), f->first, f->count, f->urgent,
+			     q != c);
 
 	atomic_set(&rd->pending, rd->nseg + 1);
 	for (posted = 0; posted < rd->nseg; posted++) {
-		err = rdma_rw_ctx_post(&rd->seg[posted].ctx, c->qp, c->port,
+		err = rdma_rw_ctx_post(&rd->seg[posted].ctx, q->qp, q->port,
 				       &rd->cqe, NULL);
 		if (err)
 			break;
@@ -1252,10 +1306,10 @@ static int heca_rdma_read_pages(struct heca_conn *c, struct heca_fetch *f)
 		 */
 		cmpxchg(&rd->err, 0, err);
 		atomic_sub(rd->nseg - posted, &rd->pending);
-		spin_lock_irqsave(&c->lock, flags);
-		list_add_tail(&rd->node, &c->orphans);
-		spin_unlock_irqrestore(&c->lock, flags);
-		heca_rdma_kill(c, err);
+		spin_lock_irqsave(&q->lock, flags);
+		list_add_tail(&rd->node, &q->orphans);
+		spin_unlock_irqrestore(&q->lock, flags);
+		heca_rdma_kill(q, err);
 		return 0;
 	}
 	if (atomic_dec_and_test(&rd->pending))
@@ -1291,7 +1345,21 @@ static void heca_rdma_qp_event(struct ib_event *ev, void *ctx)
 	}
 }
 
-static struct heca_conn *heca_rdma_conn_alloc(struct heca_session *s)
+/*
+ * The urgent channel died: disconnect the main one too.  Its receives
+ * flush after the messages that came before, and its @rx_work fails the
+ * session then, in order (a DONE received first still completes it).
+ */
+static void heca_rdma_urgent_lost(struct work_struct *work)
+{
+	struct heca_conn *u = container_of(work, struct heca_conn, rx_work);
+
+	rdma_disconnect(u->parent->id);
+}
+
+/* A connection of @s: the main channel, or (@urgent) the urgent one. */
+static struct heca_conn *heca_rdma_conn_alloc(struct heca_session *s,
+					      bool urgent)
 {
 	struct heca_conn *c;
 	unsigned int i;
@@ -1301,11 +1369,14 @@ static struct heca_conn *heca_rdma_conn_alloc(struct heca_session *s)
 		return NULL;
 	c->kind = HECA_RDMA_CONN;
 	c->s = s;
+	c->urgent_chan = urgent;
 	INIT_LIST_HEAD(&c->dev_node);
 	spin_lock_init(&c->lock);
 	init_waitqueue_head(&c->wq);
 	INIT_LIST_HEAD(&c->rx_list);
-	INIT_WORK(&c->rx_work, heca_rdma_rx_work);
+	/* The urgent channel's @rx_work only passes its death on. */
+	INIT_WORK(&c->rx_work, urgent ? heca_rdma_urgent_lost :
+					heca_rdma_rx_work);
 	mutex_init(&c->tx_lock);
 	c->tx_cqe.done = heca_rdma_send_done;
 	init_completion(&c->tx_done);
@@ -1314,6 +1385,8 @@ static struct heca_conn *heca_rdma_conn_alloc(struct heca_session *s)
 	INIT_LIST_HEAD(&c->orphans);
 	INIT_LIST_HEAD(&c->lmr_list);
 	spin_lock_init(&c->rmr_lock);
+	if (urgent)
+		return c;	/* no messages: no buffers */
 
 	c->tx_buf = alloc_pages_exact(HECA_RDMA_MSG_MAX, GFP_KERNEL);
 	if (!c->tx_buf)
@@ -1344,7 +1417,7 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 {
 	struct ib_qp_init_attr qa = {};
 	struct ib_device *ibdev;
-	unsigned int i, sq;
+	unsigned int i, sq, rq;
 	int err;
 
 	err = heca_rdma_dev_get(c);
@@ -1352,13 +1425,17 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 		return err;
 	ibdev = c->dev->ibdev;
 	c->port = c->id->port_num;
+	/* The urgent channel only READs (or answers READs): no receives. */
+	rq = c->urgent_chan ? 0 : HECA_RDMA_RQ_DEPTH;
 
-	c->tx_dma = ib_dma_map_single(ibdev, c->tx_buf, HECA_RDMA_MSG_MAX,
-				      DMA_TO_DEVICE);
-	if (ib_dma_mapping_error(ibdev, c->tx_dma))
-		return -ENOMEM;
-	c->tx_mapped = true;
-	for (i = 0; i < HECA_RDMA_RQ_DEPTH; i++) {
+	if (!c->urgent_chan) {
+		c->tx_dma = ib_dma_map_single(ibdev, c->tx_buf,
+					      HECA_RDMA_MSG_MAX, DMA_TO_DEVICE);
+		if (ib_dma_mapping_error(ibdev, c->tx_dma))
+			return -ENOMEM;
+		c->tx_mapped = true;
+	}
+	for (i = 0; i < rq; i++) {
 		c->rx[i].dma = ib_dma_map_single(ibdev, c->rx[i].buf,
 						 HECA_RDMA_MSG_MAX,
 						 DMA_FROM_DEVICE);
@@ -1371,7 +1448,7 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 	atomic_set(&c->sq_avail, sq);
 	/* Room for every signaled send and receive, and the drain's two. */
 	c->cq = ib_alloc_cq(ibdev, c,
-			    min_t(int, sq + HECA_RDMA_RQ_DEPTH + 2,
+			    min_t(int, sq + rq + 2,
 				  ibdev->attrs.max_cqe),
 			    0, IB_POLL_WORKQUEUE);
 	if (IS_ERR(c->cq)) {
@@ -1387,7 +1464,7 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 	qa.sq_sig_type = IB_SIGNAL_REQ_WR;
 	qa.qp_type = IB_QPT_RC;
 	qa.cap.max_send_wr = sq + 1;		/* + the drain's */
-	qa.cap.max_recv_wr = HECA_RDMA_RQ_DEPTH + 1;
+	qa.cap.max_recv_wr = rq + 1;		/* + the drain's */
 	qa.cap.max_send_sge = min_t(int, ibdev->attrs.max_send_sge,
 				    HECA_PROTO_MAX_READ);
 	qa.cap.max_recv_sge = 1;
@@ -1397,8 +1474,10 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 	if (err)
 		return err;
 	c->qp = c->id->qp;
+	if (c->urgent_chan)
+		return 0;
 
-	for (i = 0; i < HECA_RDMA_RQ_DEPTH; i++) {
+	for (i = 0; i < rq; i++) {
 		heca_rdma_post_recv(c, &c->rx[i]);
 		err = heca_rdma_err(c);
 		if (err)
@@ -1431,6 +1510,16 @@ static void heca_rdma_conn_destroy(struct heca_conn *c, bool own_id)
 	wake_up_all(&c->wq);
 	heca_rdma_dev_unlist(c);
 
+	/*
+	 * The urgent channel first, all of it: its READs end (flushed) and
+	 * its @rx_work, which uses our cm_id, is over before ours goes; the
+	 * registrations (ours) stay until both QPs are drained.
+	 */
+	if (c->urgent) {
+		heca_rdma_conn_destroy(c->urgent, true);
+		c->urgent = NULL;
+	}
+
 	if (drain) {
 		rdma_disconnect(c->id);
 		ib_drain_qp(c->qp);
@@ -1459,12 +1548,14 @@ static void heca_rdma_conn_destroy(struct heca_conn *c, bool own_id)
 		if (c->rx[i].mapped)
 			ib_dma_unmap_single(ibdev, c->rx[i].dma,
 					    HECA_RDMA_MSG_MAX, DMA_FROM_DEVICE);
-		free_pages_exact(c->rx[i].buf, HECA_RDMA_MSG_MAX);
+		if (c->rx[i].buf)
+			free_pages_exact(c->rx[i].buf, HECA_RDMA_MSG_MAX);
 	}
 	if (c->tx_mapped)
 		ib_dma_unmap_single(ibdev, c->tx_dma, HECA_RDMA_MSG_MAX,
 				    DMA_TO_DEVICE);
-	free_pages_exact(c->tx_buf, HECA_RDMA_MSG_MAX);
+	if (c->tx_buf)
+		free_pages_exact(c->tx_buf, HECA_RDMA_MSG_MAX);
 	kvfree(c->rmrs);
 	heca_rdma_dev_put(c);
 	kfree(c);
@@ -1493,11 +1584,38 @@ static void heca_rdma_conn_param(struct heca_conn *c,
 
 /* ---- CM events -------------------------------------------------------- */
 
+/*
+ * Source: why the destination refused a channel, from the refusal's
+ * private data (struct heca_msg_cm_reject, every field checked; bytes
+ * after it zero); -ECONNREFUSED without a valid one.
+ */
+static int heca_rdma_rejected(struct rdma_cm_event *ev)
+{
+	const struct heca_msg_cm_reject *m = ev->param.conn.private_data;
+	unsigned int len = ev->param.conn.private_data_len;
+	u32 error;
+
+	if (!m || len < sizeof(*m) ||
+	    le32_to_cpu(m->magic) != HECA_PROTO_MAGIC ||
+	    le16_to_cpu(m->version) != HECA_PROTO_CM_VERSION || m->reserved ||
+	    memchr_inv((const u8 *)m + sizeof(*m), 0, len - sizeof(*m)))
+		return -ECONNREFUSED;
+	error = le32_to_cpu(m->error);
+	switch (error) {
+	case EPROTO:
+	case EPROTONOSUPPORT:
+	case EACCES:
+		return -error;
+	default:
+		return -ECONNREFUSED;
+	}
+}
+
 static int heca_rdma_cm_errno(struct rdma_cm_event *ev)
 {
 	switch (ev->event) {
 	case RDMA_CM_EVENT_REJECTED:
-		return -ECONNREFUSED;
+		return heca_rdma_rejected(ev);
 	case RDMA_CM_EVENT_ADDR_ERROR:
 	case RDMA_CM_EVENT_ROUTE_ERROR:
 		return ev->status < 0 ? ev->status : -EHOSTUNREACH;
@@ -1513,9 +1631,20 @@ static int heca_rdma_cm_errno(struct rdma_cm_event *ev)
 /* Source: the route to the destination is known: connect. */
 static int heca_rdma_route_resolved(struct heca_conn *c)
 {
+	struct heca_msg_cm cm = {
+		.magic = cpu_to_le32(HECA_PROTO_MAGIC),
+		.version = cpu_to_le16(HECA_PROTO_CM_VERSION),
+		.channel = cpu_to_le16(c->urgent_chan ? HECA_CM_URGENT :
+							HECA_CM_MAIN),
+		.cookie = cpu_to_le64(c->cookie),
+	};
 	struct rdma_conn_param p;
 
+	if (c->urgent_chan)
+		memcpy(cm.token, c->s->token, sizeof(cm.token));
 	heca_rdma_conn_param(c, &p, 0, 255);
+	p.private_data = &cm;
+	p.private_data_len = sizeof(cm);
 	return rdma_connect_locked(c->id, &p);
 }
 
@@ -1549,9 +1678,11 @@ static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
 		/*
 		 * Move our QP to error: every receive posted completes,
 		 * flushed, after the messages that came before, and that
-		 * fails the session in order (rx_work).
+		 * fails the session in order (rx_work).  The urgent channel
+		 * has no receives: it fails now, and its rx_work disconnects
+		 * the main channel.
 		 */
-		if (!c->ever_established)
+		if (!c->ever_established || c->urgent_chan)
 			heca_rdma_fail(c, -ECONNRESET);
 		rdma_disconnect(c->id);
 		break;
@@ -1576,29 +1707,113 @@ static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
 	return 0;
 }
 
-/* Destination: a source knocks.  Accept it here, unless one is waiting. */
+/**
+ * heca_rdma_check_cm() - check the private data of a connection request
+ * @l:      the listener
+ * @ev:     the CONNECT_REQUEST
+ * @urgent: set: the request is for the urgent channel
+ * @cookie: set: the request's cookie
+ *
+ * Every field of struct heca_msg_cm is checked; the bytes after it (the
+ * InfiniBand CM pads the private data) must be zero.  An urgent channel
+ * must carry the session's token.
+ *
+ * Return: 0, -EPROTO (malformed, or none: a peer without channels),
+ * -EPROTONOSUPPORT (another version) or -EACCES (wrong token).
+ */
+static int heca_rdma_check_cm(struct heca_rdma_listener *l,
+			      const struct rdma_cm_event *ev, bool *urgent,
+			      u64 *cookie)
+{
+	const struct heca_msg_cm *m = ev->param.conn.private_data;
+	unsigned int len = ev->param.conn.private_data_len;
+
+	if (!m || len < sizeof(*m) ||
+	    le32_to_cpu(m->magic) != HECA_PROTO_MAGIC || m->reserved ||
+	    memchr_inv((const u8 *)m + sizeof(*m), 0, len - sizeof(*m)))
+		return -EPROTO;
+	if (le16_to_cpu(m->version) != HECA_PROTO_CM_VERSION)
+		return -EPROTONOSUPPORT;
+	*cookie = le64_to_cpu(m->cookie);
+	if (!*cookie)
+		return -EPROTO;
+	switch (le16_to_cpu(m->channel)) {
+	case HECA_CM_MAIN:
+		*urgent = false;
+		return memchr_inv(m->token, 0, sizeof(m->token)) ? -EPROTO : 0;
+	case HECA_CM_URGENT:
+		*urgent = true;
+		return crypto_memneq(m->token, l->s->token,
+				     sizeof(m->token)) ? -EACCES : 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+/*
+ * The main channel waiting in @l whose urgent channel has @cookie and is
+ * not there yet, or NULL.  Under @l->lock.
+ */
+static struct heca_conn *heca_rdma_main_of(struct heca_rdma_listener *l,
+					   u64 cookie)
+{
+	struct heca_conn *m = NULL;
+
+	lockdep_assert_held(&l->lock);
+	if (l->pending && l->pending->cookie == cookie)
+		m = l->pending;
+	else if (l->taken && l->taken->cookie == cookie)
+		m = l->taken;
+	return m && !m->urgent ? m : NULL;
+}
+
+/*
+ * Destination: a source knocks, for a session's main channel or its
+ * urgent one.  Accept a main channel here unless one is waiting, an urgent
+ * one if its main channel (same cookie) waits without one.
+ */
 static int heca_rdma_connect_request(struct heca_rdma_listener *l,
 				     struct rdma_cm_id *id,
 				     struct rdma_cm_event *ev)
 {
 	struct rdma_conn_param p;
-	struct heca_conn *c;
-	bool busy;
+	struct heca_conn *c, *m;
+	bool busy, urgent;
+	u64 cookie;
 	int err;
 
+	err = heca_rdma_check_cm(l, ev, &urgent, &cookie);
+	if (err) {
+		struct heca_msg_cm_reject rej = {
+			.magic = cpu_to_le32(HECA_PROTO_MAGIC),
+			.version = cpu_to_le16(HECA_PROTO_CM_VERSION),
+			.error = cpu_to_le32(-err),
+		};
+
+		pr_warn_ratelimited("%s: refused an RDMA connection: %s (%d)\n",
+				    l->s->r->name,
+				    err == -EACCES ? "wrong session token" :
+				    err == -EPROTONOSUPPORT ?
+				    "another version" : "bad private data",
+				    err);
+		rdma_reject(id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
+		return err;		/* rdma_cm destroys @id */
+	}
 	spin_lock_irq(&l->lock);
-	busy = l->pending || l->removed;
+	busy = l->removed ||
+	       (urgent ? !heca_rdma_main_of(l, cookie) : !!l->pending);
 	spin_unlock_irq(&l->lock);
 	if (busy) {
 		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
 		return -EBUSY;		/* rdma_cm destroys @id */
 	}
-	c = heca_rdma_conn_alloc(l->s);
+	c = heca_rdma_conn_alloc(l->s, urgent);
 	if (!c) {
 		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
 		return -ENOMEM;
 	}
 	c->id = id;
+	c->cookie = cookie;
 	id->context = c;
 	err = heca_rdma_conn_setup(c);
 	if (!err) {
@@ -1613,8 +1828,17 @@ static int heca_rdma_connect_request(struct heca_rdma_listener *l,
 		return err;
 	}
 	spin_lock_irq(&l->lock);
-	l->pending = c;
+	m = urgent ? heca_rdma_main_of(l, cookie) : NULL;
+	if (m)
+		m->urgent = c;
+	else if (!urgent)
+		l->pending = c;
 	spin_unlock_irq(&l->lock);
+	if (urgent && !m) {
+		/* Its main channel went meanwhile. */
+		heca_rdma_conn_destroy(c, false);
+		return -ECONNRESET;	/* rdma_cm destroys @id */
+	}
 	wake_up_all(&l->wq);
 	return 0;
 }
@@ -1720,6 +1944,98 @@ static int heca_rdma_wait_established(struct heca_conn *c,
 	return err;
 }
 
+/**
+ * heca_rdma_link() - make @u the urgent channel of @c
+ * @c: a main channel, connected
+ * @u: an urgent channel, connected, of the same session
+ *
+ * Both must be on one device: the source's registrations, on the device's
+ * PD, then serve the READs of both QPs.  On error @u is not linked: the
+ * source closes it; on the destination it is @c's @urgent already and
+ * goes with @c.
+ *
+ * Return: 0, -EXDEV (two devices), or @u's error.
+ */
+static int heca_rdma_link(struct heca_conn *c, struct heca_conn *u)
+{
+	int err;
+
+	if (c->dev != u->dev) {
+		pr_err("%s: the session's RDMA channels are on %s and %s; they must share one device\n",
+		       heca_rdma_name(c), dev_name(&c->dev->ibdev->dev),
+		       dev_name(&u->dev->ibdev->dev));
+		return -EXDEV;
+	}
+	/* From now on, @u's death disconnects @c (heca_rdma_urgent_lost()). */
+	spin_lock_irq(&u->lock);
+	err = u->err;
+	if (!err) {
+		u->parent = c;
+		u->started = true;
+	}
+	spin_unlock_irq(&u->lock);
+	if (!err)
+		c->urgent = u;
+	return err;
+}
+
+static bool heca_rdma_has_urgent(struct heca_rdma_listener *l,
+				 struct heca_conn *c)
+{
+	bool ret;
+
+	spin_lock_irq(&l->lock);
+	ret = c->urgent || l->removed;
+	spin_unlock_irq(&l->lock);
+	return ret;
+}
+
+/*
+ * Destination: wait for the urgent channel of @c, the listener's @taken
+ * (the source connects it right after the main one, before its HELLO), and
+ * link it.  Gives up after 10 s or at @deadline, or when @c dies; @c's
+ * urgent channel, if any, then goes with @c.
+ */
+static int heca_rdma_accept_urgent(struct heca_rdma_listener *l,
+				   struct heca_conn *c, unsigned long deadline)
+{
+	unsigned long until = jiffies + 10 * HZ;
+	struct heca_conn *u;
+	bool removed;
+	long left;
+	int err;
+
+	if (time_before(deadline, until))
+		until = deadline;
+	for (;;) {
+		err = heca_rdma_err(c);
+		if (err)
+			return err;
+		left = (long)(until - jiffies);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		/* @c's death does not wake l->wq: look again every 100 ms. */
+		left = min_t(long, left, HZ / 10);
+		left = wait_event_interruptible_timeout(l->wq,
+							heca_rdma_has_urgent(l, c),
+							left);
+		if (left < 0)
+			return left;
+		spin_lock_irq(&l->lock);
+		u = c->urgent;
+		removed = l->removed;
+		spin_unlock_irq(&l->lock);
+		if (u)
+			break;
+		if (removed)
+			return -ENODEV;
+	}
+	err = heca_rdma_wait_established(u, max_t(long, until - jiffies, 1));
+	if (!err)
+		err = heca_rdma_link(c, u);
+	return err;
+}
+
 static int heca_rdma_accept(void *listener, struct heca_session *s,
 			    unsigned long timeout, struct heca_conn **conn)
 {
@@ -1743,19 +2059,27 @@ static int heca_rdma_accept(void *listener, struct heca_session *s,
 		spin_lock_irq(&l->lock);
 		c = l->pending;
 		l->pending = NULL;
+		l->taken = c;
 		spin_unlock_irq(&l->lock);
 		if (!c)
 			return -ENODEV;	/* the device went away */
 
 		left = max_t(long, (long)(deadline - jiffies), 1);
 		err = heca_rdma_wait_established(c, left);
+		if (!err)
+			err = heca_rdma_accept_urgent(l, c, deadline);
+		spin_lock_irq(&l->lock);
+		l->taken = NULL;
+		spin_unlock_irq(&l->lock);
 		if (!err) {
 			*conn = c;
 			return 0;
 		}
-		heca_rdma_close(c);
-		if (err == -ERESTARTSYS || err == -ETIMEDOUT)
+		heca_rdma_close(c);	/* and its urgent channel */
+		if (err == -ERESTARTSYS)
 			return err;
+		if (!time_before(jiffies, deadline))
+			return -ETIMEDOUT;
 		/* That source went away: wait for the next. */
 	}
 }
@@ -1767,23 +2091,24 @@ static void heca_rdma_unlisten(void *listener)
 	/* No CONNECT_REQUEST after this; then nobody else sees pending. */
 	rdma_destroy_id(l->id);
 	if (l->pending)
-		heca_rdma_close(l->pending);
+		heca_rdma_close(l->pending);	/* and its urgent channel */
 	kfree(l);
 }
 
 /* One attempt to connect; *@retry: the address did not resolve in time. */
 static int heca_rdma_connect_once(struct heca_session *s,
-				  struct sockaddr_storage *ss,
-				  unsigned long timeout, struct heca_conn **conn,
-				  bool *retry)
+				  struct sockaddr_storage *ss, bool urgent,
+				  u64 cookie, unsigned long timeout,
+				  struct heca_conn **conn, bool *retry)
 {
 	struct rdma_cm_id *id;
 	struct heca_conn *c;
 	int err;
 
-	c = heca_rdma_conn_alloc(s);
+	c = heca_rdma_conn_alloc(s, urgent);
 	if (!c)
 		return -ENOMEM;
+	c->cookie = cookie;
 	id = rdma_create_id(current->nsproxy->net_ns, heca_rdma_cm_handler, c,
 			    RDMA_PS_TCP, IB_QPT_RC);
 	if (IS_ERR(id)) {
@@ -1806,33 +2131,66 @@ static int heca_rdma_connect_once(struct heca_session *s,
 }
 
 /*
- * Source: connect within @timeout.  Address resolution is given a short
- * time of its own and retried: ib_addr re-checks a neighbour that was not
- * resolved at once only at the end of that time (or on a netevent, which
- * may not come), so a long one would wait out the whole @timeout.
+ * Source: connect one channel before @deadline.  Address resolution is
+ * given a short time of its own and retried: ib_addr re-checks a neighbour
+ * that was not resolved at once only at the end of that time (or on a
+ * netevent, which may not come), so a long one would wait out the whole
+ * timeout.
  */
+static int heca_rdma_connect_chan(struct heca_session *s,
+				  struct sockaddr_storage *ss, bool urgent,
+				  u64 cookie, unsigned long deadline,
+				  struct heca_conn **conn)
+{
+	bool retry;
+	long left;
+	int err;
+
+	for (;;) {
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		retry = false;
+		err = heca_rdma_connect_once(s, ss, urgent, cookie, left, conn,
+					     &retry);
+		if (!retry || fatal_signal_pending(current))
+			return err;
+	}
+}
+
+/* Source: connect the main channel, then the urgent one, within @timeout. */
 static int heca_rdma_connect(struct heca_session *s,
 			     const struct heca_addr *addr,
 			     unsigned long timeout, struct heca_conn **conn)
 {
 	unsigned long deadline = jiffies + timeout;
 	struct sockaddr_storage ss;
-	bool retry;
-	long left;
+	struct heca_conn *c, *u;
+	u64 cookie;
 	int err;
 
 	err = heca_addr_to_sockaddr(addr, &ss);
 	if (err < 0)
 		return err;
-	for (;;) {
-		left = (long)(deadline - jiffies);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		retry = false;
-		err = heca_rdma_connect_once(s, &ss, left, conn, &retry);
-		if (!retry || fatal_signal_pending(current))
-			return err;
-	}
+	/* Pairs the channels of this attempt at the destination. */
+	cookie = get_random_u64() ?: 1;
+	err = heca_rdma_connect_chan(s, &ss, false, cookie, deadline, &c);
+	if (err)
+		return err;
+	err = heca_rdma_connect_chan(s, &ss, true, cookie, deadline, &u);
+	if (err)
+		goto err_close_main;
+	err = heca_rdma_link(c, u);
+	if (err)
+		goto err_close_urgent;
+	*conn = c;
+	return 0;
+
+err_close_urgent:
+	heca_rdma_close(u);
+err_close_main:
+	heca_rdma_close(c);
+	return err;
 }
 
 static int heca_rdma_start(struct heca_conn *c)

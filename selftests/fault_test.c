@@ -4,7 +4,10 @@
  * destination region's absent pages while the background pull runs.  The
  * tracepoints record every fetch; the test checks that every page the source
  * has was fetched exactly once, however many faults raced for it, and that
- * the contents are the source's.
+ * the contents are the source's.  Over TCP on loopback, and over RDMA
+ * between the lab's soft-RoCE pair, where it also checks that every fetch a
+ * fault waited for was read on the session's urgent QP and every background
+ * one on its main QP (heca_rdma_read).
  */
 #include <pthread.h>
 #include <sys/mount.h>
@@ -18,6 +21,7 @@
 #define NPAGES		(MEM / 4096)
 #define THREADS		6
 #define TRACING		"/sys/kernel/tracing"
+#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1 (rxe0 on va: the source) */
 
 static int write_str(const char *path, const char *s)
 {
@@ -78,6 +82,21 @@ FIXTURE(faults) {};
 FIXTURE_SETUP(faults) {}
 FIXTURE_TEARDOWN(faults) {}
 
+FIXTURE_VARIANT(faults) {
+	__u32 transport;
+	const char *ip;		/* the destination listens, the source connects */
+};
+
+FIXTURE_VARIANT_ADD(faults, tcp) {
+	.transport = HECA_TRANSPORT_TCP,
+	.ip = "127.0.0.1",
+};
+
+FIXTURE_VARIANT_ADD(faults, rdma) {
+	.transport = HECA_TRANSPORT_RDMA,
+	.ip = RXE_DST_IP,
+};
+
 TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 {
 	char src[HECA_NAME_MAX], dst[HECA_NAME_MAX], path[64], line[512];
@@ -91,10 +110,18 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	unsigned char *seen;
 	unsigned long p, i, fetched = 0, twice = 0, failed = 0;
 	unsigned long faults = 0, states = 0;
+	/* fetches issued, and READs posted on each QP, by kind */
+	unsigned long issued_urgent = 0, issued_bg = 0;
+	unsigned long urgent_on_urgent = 0, urgent_on_main = 0;
+	unsigned long bg_on_urgent = 0, bg_on_main = 0;
 	uint64_t *s, *d;
 	int ctl, sfd, dfd, err;
 	FILE *tr;
 
+	if (variant->transport == HECA_TRANSPORT_RDMA &&
+	    (access("/sys/class/infiniband/rxe0", F_OK) ||
+	     access("/sys/class/infiniband/rxe1", F_OK)))
+		SKIP(return, "no rxe0/rxe1: run in the lab");
 	err = tracing_ready();
 	ASSERT_EQ(0, err) TH_LOG("tracefs or events/heca: %s", strerror(-err));
 	ctl = heca_ctl_open();
@@ -124,8 +151,9 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 				s[p * 512 + i] = word(p, i);
 
 	heca_random_token(token);
-	heca_start_args(&a, "127.0.0.1", 20000 + getpid() % 20000, token,
+	heca_start_args(&a, variant->ip, 20000 + getpid() % 20000, token,
 			20000, 60000);
+	a.transport = variant->transport;
 	ASSERT_EQ(0, heca_listen_async(&l, dfd, &a));
 	ASSERT_EQ(0, heca_session_connect(sfd, &a, 20));
 	ASSERT_EQ(0, heca_listen_finish(&l));
@@ -166,6 +194,24 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 			continue;
 		faults += !!strstr(line, "heca_fault:");
 		states += !!strstr(line, "heca_state:");
+		at = strstr(line, "heca_fetch_issue: ");
+		if (at) {
+			issued_urgent += !!strstr(at, " urgent");
+			issued_bg += !!strstr(at, " background");
+			continue;
+		}
+		at = strstr(line, "heca_rdma_read: ");
+		if (at) {
+			bool urgent = strstr(at, " urgent qp ");
+			bool on_urgent = strstr(at, " qp urgent");
+
+			ASSERT_TRUE(urgent || strstr(at, " background qp "));
+			urgent_on_urgent += urgent && on_urgent;
+			urgent_on_main += urgent && !on_urgent;
+			bg_on_urgent += !urgent && on_urgent;
+			bg_on_main += !urgent && !on_urgent;
+			continue;
+		}
 		at = strstr(line, "heca_fetch_done: ");
 		if (!at)
 			continue;
@@ -191,6 +237,25 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	EXPECT_LT(0, faults);
 	/* connected, running, complete */
 	EXPECT_EQ(3, states);
+
+	/*
+	 * Over RDMA each fetch's READs were posted once, those of a fault on
+	 * the urgent QP, the background ones on the main QP; over TCP there
+	 * is no such QP.
+	 */
+	if (variant->transport == HECA_TRANSPORT_RDMA) {
+		EXPECT_LT(0, issued_urgent);
+		EXPECT_EQ(issued_urgent, urgent_on_urgent);
+		EXPECT_EQ(0, urgent_on_main);
+		EXPECT_EQ(0, bg_on_urgent);
+		EXPECT_EQ(issued_bg, bg_on_main);
+	} else {
+		EXPECT_EQ(0, urgent_on_urgent + urgent_on_main + bg_on_urgent +
+			     bg_on_main);
+	}
+	TH_LOG("fetches: %lu urgent, %lu background; READs: urgent on the urgent QP %lu, on the main QP %lu; background on the urgent QP %lu, on the main QP %lu",
+	       issued_urgent, issued_bg, urgent_on_urgent, urgent_on_main,
+	       bg_on_urgent, bg_on_main);
 
 	munmap(s, MEM);
 	munmap(d, MEM);

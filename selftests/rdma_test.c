@@ -11,8 +11,15 @@
  * (a READ with a previous session's rkey is refused) -- each refusal ends
  * the kernel's session too.
  *
+ * Each session has two RC connections, each connection request saying
+ * which channel it is (struct heca_msg_cm as private data): the main one
+ * (control messages, background READs) and the urgent one (the READs a
+ * fault waits for), which carries the session's token.  The source's
+ * registrations serve READs on both.
+ *
  * As a source (the kernel region is the destination): a malformed table is
- * refused and fails the session.
+ * refused and fails the session; connection requests without channel, of
+ * another version, or for an urgent channel without the token are refused.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -48,6 +55,25 @@ enum {
 #define PROTO_MAGIC	0x48454341
 #define PROTO_VERSION	1
 
+#define CM_VERSION	1
+enum { CM_MAIN = 1, CM_URGENT = 2 };
+
+struct cm_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 channel;
+	__le32 reserved;
+	__le64 cookie;
+	__u8 token[HECA_TOKEN_BYTES];
+} __attribute__((packed));
+
+struct cm_reject {
+	__le32 magic;
+	__le16 version;
+	__le16 reserved;
+	__le32 error;
+} __attribute__((packed));
+
 struct hdr {
 	__le32 magic;
 	__le16 version;
@@ -80,11 +106,12 @@ struct rmr {
 	bool valid;
 };
 
-/* One RC connection of ours. */
+/* The RC connections of one session of ours. */
 struct peer {
 	struct rdma_event_channel *ch;
 	struct rdma_cm_id *listen;
 	struct rdma_cm_id *id;
+	struct rdma_cm_id *uid;		/* the urgent channel */
 	struct ibv_pd *pd;
 	struct ibv_cq *cq;
 	struct ibv_mr *rx_mr, *tx_mr, *data_mr;
@@ -105,6 +132,10 @@ static long ms_since(const struct timespec *t0)
 	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* The private data of the last event (it goes with the ack). */
+static uint8_t ev_pdata[256];
+static unsigned int ev_plen;
+
 /* The next CM event (acked), or -ETIMEDOUT. */
 static int next_event(struct peer *p, struct rdma_cm_event *out, int ms)
 {
@@ -116,8 +147,28 @@ static int next_event(struct peer *p, struct rdma_cm_event *out, int ms)
 	if (rdma_get_cm_event(p->ch, &ev))
 		return -errno;
 	*out = *ev;
+	ev_plen = 0;
+	if (ev->param.conn.private_data) {
+		ev_plen = ev->param.conn.private_data_len;
+		memcpy(ev_pdata, ev->param.conn.private_data, ev_plen);
+	}
+	out->param.conn.private_data = NULL;
 	rdma_ack_cm_event(ev);
 	return 0;
+}
+
+/* Our channels' cookie (both channels of an attempt say the same). */
+#define COOKIE	0x636f6f6b69653031ULL
+
+static void cm_hdr_init(struct cm_hdr *m, int channel, const __u8 *token)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = htole32(PROTO_MAGIC);
+	m->version = htole16(CM_VERSION);
+	m->channel = htole16(channel);
+	m->cookie = htole64(COOKIE);
+	if (token)
+		memcpy(m->token, token, HECA_TOKEN_BYTES);
 }
 
 static int expect_event(struct peer *p, enum rdma_cm_event_type want,
@@ -180,8 +231,29 @@ static int peer_setup(struct peer *p)
 	return 0;
 }
 
+/* The urgent channel's QP on p->uid: the same PD and CQ, no receives. */
+static int peer_setup_urgent(struct peer *p)
+{
+	struct ibv_qp_init_attr qa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.sq_sig_all = 1,
+		.send_cq = p->cq, .recv_cq = p->cq,
+	};
+
+	if (p->uid->verbs != p->id->verbs)
+		return -EXDEV;
+	return rdma_create_qp(p->uid, p->pd, &qa) ? -errno : 0;
+}
+
 static void peer_close(struct peer *p)
 {
+	if (p->uid) {
+		rdma_disconnect(p->uid);
+		if (p->uid->qp)
+			rdma_destroy_qp(p->uid);
+	}
 	if (p->id) {
 		rdma_disconnect(p->id);
 		if (p->id->qp)
@@ -197,6 +269,8 @@ static void peer_close(struct peer *p)
 		ibv_destroy_cq(p->cq);
 	if (p->pd)
 		ibv_dealloc_pd(p->pd);
+	if (p->uid)
+		rdma_destroy_id(p->uid);
 	if (p->id)
 		rdma_destroy_id(p->id);
 	if (p->listen)
@@ -288,9 +362,9 @@ static int send_msg(struct peer *p, uint16_t type, const void *payload,
 	return st;
 }
 
-/* One RDMA READ or WRITE of @len bytes at the start of p->data. */
-static int rdma_op(struct peer *p, enum ibv_wr_opcode op, __u64 raddr,
-		   __u32 rkey, __u32 len)
+/* One RDMA READ or WRITE of @len bytes at the start of p->data, on @qp. */
+static int rdma_op_on(struct peer *p, struct ibv_qp *qp, enum ibv_wr_opcode op,
+		      __u64 raddr, __u32 rkey, __u32 len)
 {
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)p->data, .length = len,
@@ -305,12 +379,19 @@ static int rdma_op(struct peer *p, enum ibv_wr_opcode op, __u64 raddr,
 	bool recv;
 	int st;
 
-	if (ibv_post_send(p->id->qp, &wr, &bad))
+	if (ibv_post_send(qp, &wr, &bad))
 		return -EIO;
 	do {
 		st = poll_one(p, &recv, &rtype, NULL, &rlen);
 	} while (st == IBV_WC_SUCCESS && recv);
 	return st;
+}
+
+/* The same on the main channel. */
+static int rdma_op(struct peer *p, enum ibv_wr_opcode op, __u64 raddr,
+		   __u32 rkey, __u32 len)
+{
+	return rdma_op_on(p, p->id->qp, op, raddr, rkey, len);
 }
 
 /* Take MEMORY, EXISTS and SWITCH messages until SWITCH. */
@@ -439,11 +520,16 @@ static void accept_source(struct __test_metadata *_metadata,
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct rdma_conn_param cp = { .rnr_retry_count = 7 };
+	static const __u8 zero[HECA_TOKEN_BYTES];
 	struct ibv_device_attr attr;
 	struct rdma_cm_event ev;
 	struct source_thread st = { .fd = self->fd };
 	struct hello hello;
 	struct peer *p = &self->p;
+	bool main_up = false, urgent_up = false;
+	struct cm_hdr cm;
+	__u64 cookie = 0;
+	unsigned int i;
 	uint16_t type;
 	uint32_t len;
 
@@ -460,18 +546,53 @@ static void accept_source(struct __test_metadata *_metadata,
 	st.a.transport = HECA_TRANSPORT_RDMA;
 	ASSERT_EQ(0, pthread_create(&st.t, NULL, source_main, &st));
 
-	ASSERT_EQ(0, expect_event(p, RDMA_CM_EVENT_CONNECT_REQUEST, &ev));
-	p->id = ev.id;
-	ASSERT_EQ(0, peer_setup(p));
-	ASSERT_EQ(0, ibv_query_device(p->id->verbs, &attr));
-	cp.initiator_depth = ev.param.conn.initiator_depth <
-			     attr.max_qp_init_rd_atom ?
-			     ev.param.conn.initiator_depth :
-			     attr.max_qp_init_rd_atom;
-	ASSERT_LT(0, cp.initiator_depth)
-		TH_LOG("the source offers no READ resources");
-	ASSERT_EQ(0, rdma_accept(p->id, &cp));
-	ASSERT_EQ(0, expect_event(p, RDMA_CM_EVENT_ESTABLISHED, NULL));
+	/*
+	 * The main channel, then the urgent one, each saying so in its
+	 * private data; their ESTABLISHED events may interleave.
+	 */
+	while (!main_up || !urgent_up) {
+		ASSERT_EQ(0, next_event(p, &ev, WAIT_MS));
+		if (ev.event == RDMA_CM_EVENT_ESTABLISHED) {
+			ASSERT_TRUE(ev.id == p->id || ev.id == p->uid);
+			if (ev.id == p->id)
+				main_up = true;
+			else
+				urgent_up = true;
+			continue;
+		}
+		ASSERT_EQ(RDMA_CM_EVENT_CONNECT_REQUEST, ev.event);
+		ASSERT_LE(sizeof(cm), ev_plen);
+		memcpy(&cm, ev_pdata, sizeof(cm));
+		ASSERT_EQ(PROTO_MAGIC, le32toh(cm.magic));
+		ASSERT_EQ(CM_VERSION, le16toh(cm.version));
+		ASSERT_EQ(0, cm.reserved);
+		for (i = sizeof(cm); i < ev_plen; i++)
+			ASSERT_EQ(0, ev_pdata[i]);
+		if (!p->id) {
+			ASSERT_EQ(CM_MAIN, le16toh(cm.channel));
+			ASSERT_EQ(0, memcmp(cm.token, zero, sizeof(zero)));
+			cookie = le64toh(cm.cookie);
+			ASSERT_NE(0, cookie);
+			p->id = ev.id;
+			ASSERT_EQ(0, peer_setup(p));
+		} else {
+			ASSERT_EQ(NULL, p->uid) TH_LOG("a third connection");
+			ASSERT_EQ(CM_URGENT, le16toh(cm.channel));
+			ASSERT_EQ(0, memcmp(cm.token, self->token,
+					    HECA_TOKEN_BYTES));
+			ASSERT_EQ(cookie, le64toh(cm.cookie));
+			p->uid = ev.id;
+			ASSERT_EQ(0, peer_setup_urgent(p));
+		}
+		ASSERT_EQ(0, ibv_query_device(ev.id->verbs, &attr));
+		cp.initiator_depth = ev.param.conn.initiator_depth <
+				     attr.max_qp_init_rd_atom ?
+				     ev.param.conn.initiator_depth :
+				     attr.max_qp_init_rd_atom;
+		ASSERT_LT(0, cp.initiator_depth)
+			TH_LOG("the source offers no READ resources");
+		ASSERT_EQ(0, rdma_accept(ev.id, &cp));
+	}
 
 	ASSERT_EQ(0, recv_msg(p, &type, &hello, &len));
 	ASSERT_EQ(MSG_HELLO, type);
@@ -538,6 +659,13 @@ TEST_F_TIMEOUT(rdma, source_registrations, 300)
 		     DATA_PAGES * PG);
 	ASSERT_EQ(IBV_WC_SUCCESS, st);
 	EXPECT_EQ(0, memcmp(p->data, self->mem, DATA_PAGES * PG));
+	/* The same rkey serves the urgent channel's QP. */
+	memset(p->data, 0, PG);
+	st = rdma_op_on(p, p->uid->qp, IBV_WR_RDMA_READ, page_addr(p, pg),
+			p->mrs[0].rkey, PG);
+	ASSERT_EQ(IBV_WC_SUCCESS, st)
+		TH_LOG("READ on the urgent QP: %s", ibv_wc_status_str(st));
+	EXPECT_EQ(0, memcmp(p->data, self->mem + pg * PG, PG));
 	ASSERT_EQ(IBV_WC_SUCCESS, send_msg(p, MSG_DONE, NULL, 0));
 	expect_source_state(_metadata, self, HECA_STATE_COMPLETE);
 	memcpy(old, p->mrs, sizeof(old));
@@ -577,22 +705,75 @@ TEST_F_TIMEOUT(rdma, source_registrations, 300)
 	expect_source_state(_metadata, self, HECA_STATE_FAILED);
 }
 
-/* Connect to the kernel destination as a source; HELLO, WELCOME. */
-static int connect_dest(FIXTURE_DATA(rdma) *self, struct peer *p,
-			uint16_t port)
+/* IB CM reject reasons: nobody listens; the listener refused. */
+#define REJ_INVALID_SERVICE_ID	8
+#define REJ_CONSUMER_DEFINED	28
+
+/* The reason of the last REJECTED event connect_chan() saw. */
+static int last_reject;
+
+/* The errno in that refusal's private data, or -1. */
+static int reject_error(void)
 {
-	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct cm_reject r;
+
+	if (ev_plen < sizeof(r))
+		return -1;
+	memcpy(&r, ev_pdata, sizeof(r));
+	if (le32toh(r.magic) != PROTO_MAGIC ||
+	    le16toh(r.version) != CM_VERSION || r.reserved)
+		return -1;
+	return le32toh(r.error);
+}
+
+/*
+ * Connect @id (on p->ch) to @dst with @plen bytes of @cm as private data;
+ * its QP is the main channel's (@id is p->id) or the urgent one's.
+ * Returns 0 when established, -ECONNREFUSED on another event (REJECTED:
+ * last_reject says why), or an error.
+ */
+static int connect_chan(struct peer *p, struct rdma_cm_id *id,
+			struct sockaddr_in *dst, const struct cm_hdr *cm,
+			uint8_t plen)
+{
 	struct rdma_conn_param cp = {
 		.responder_resources = 16, .rnr_retry_count = 7,
-		.retry_count = 7,
-	};
-	struct hello hello = {
-		.page_shift = htole32(12), .npages = htole64(NPAGES),
+		.retry_count = 7, .private_data = plen ? cm : NULL,
+		.private_data_len = plen,
 	};
 	struct rdma_cm_event ev;
+	int err;
+
+	last_reject = -1;
+	if (rdma_resolve_addr(id, NULL, (struct sockaddr *)dst, 2000))
+		return -errno;
+	err = expect_event(p, RDMA_CM_EVENT_ADDR_RESOLVED, NULL);
+	if (!err && rdma_resolve_route(id, 2000))
+		err = -errno;
+	if (!err)
+		err = expect_event(p, RDMA_CM_EVENT_ROUTE_RESOLVED, NULL);
+	if (!err)
+		err = id == p->id ? peer_setup(p) : peer_setup_urgent(p);
+	if (!err && rdma_connect(id, &cp))
+		err = -errno;
+	if (!err)
+		err = next_event(p, &ev, WAIT_MS);
+	if (err)
+		return err;
+	if (ev.event == RDMA_CM_EVENT_REJECTED)
+		last_reject = ev.status;
+	return ev.event == RDMA_CM_EVENT_ESTABLISHED ? 0 : -ECONNREFUSED;
+}
+
+/*
+ * The main channel with @plen bytes of @cm, retried while the destination
+ * does not listen yet.
+ */
+static int connect_main(struct peer *p, uint16_t port, const struct cm_hdr *cm,
+			uint8_t plen)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
 	struct timespec t0;
-	uint16_t type;
-	uint32_t len;
 	int err;
 
 	dst.sin_port = htons(port);
@@ -603,29 +784,42 @@ static int connect_dest(FIXTURE_DATA(rdma) *self, struct peer *p,
 		p->ch = rdma_create_event_channel();
 		if (!p->ch || rdma_create_id(p->ch, &p->id, NULL, RDMA_PS_TCP))
 			return -ENOMEM;
-		if (rdma_resolve_addr(p->id, NULL, (struct sockaddr *)&dst,
-				      2000))
-			return -errno;
-		err = expect_event(p, RDMA_CM_EVENT_ADDR_RESOLVED, NULL);
-		if (!err && rdma_resolve_route(p->id, 2000))
-			err = -errno;
-		if (!err)
-			err = expect_event(p, RDMA_CM_EVENT_ROUTE_RESOLVED,
-					   NULL);
-		if (!err)
-			err = peer_setup(p);
-		if (!err && rdma_connect(p->id, &cp))
-			err = -errno;
-		if (!err)
-			err = next_event(p, &ev, WAIT_MS);
-		if (!err && ev.event == RDMA_CM_EVENT_ESTABLISHED)
-			break;
-		/* The destination may not listen yet. */
+		err = connect_chan(p, p->id, &dst, cm, plen);
+		if (!err || err != -ECONNREFUSED ||
+		    last_reject != REJ_INVALID_SERVICE_ID ||
+		    ms_since(&t0) > WAIT_MS)
+			return err;
+		/* The destination does not listen yet. */
 		peer_close(p);
-		if (err || ms_since(&t0) > WAIT_MS)
-			return err ?: -ECONNREFUSED;
 		usleep(50 * 1000);
 	}
+}
+
+/* The urgent channel, after the main one, with @token and @cookie. */
+static int connect_urgent(struct peer *p, uint16_t port, const __u8 *token,
+			  __u64 cookie)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct cm_hdr cm;
+
+	dst.sin_port = htons(port);
+	inet_pton(AF_INET, DST_IP, &dst.sin_addr);
+	cm_hdr_init(&cm, CM_URGENT, token);
+	cm.cookie = htole64(cookie);
+	if (rdma_create_id(p->ch, &p->uid, NULL, RDMA_PS_TCP))
+		return -errno;
+	return connect_chan(p, p->uid, &dst, &cm, sizeof(cm));
+}
+
+static int hello_welcome(FIXTURE_DATA(rdma) *self, struct peer *p)
+{
+	struct hello hello = {
+		.page_shift = htole32(12), .npages = htole64(NPAGES),
+	};
+	uint16_t type;
+	uint32_t len;
+	int err;
+
 	memcpy(hello.token, self->token, HECA_TOKEN_BYTES);
 	if (send_msg(p, MSG_HELLO, &hello, sizeof(hello)) != IBV_WC_SUCCESS)
 		return -EIO;
@@ -633,6 +827,136 @@ static int connect_dest(FIXTURE_DATA(rdma) *self, struct peer *p,
 	if (err)
 		return err;
 	return type == MSG_WELCOME ? 0 : -EACCES;
+}
+
+/* Connect to the kernel destination as a source: both channels; HELLO. */
+static int connect_dest(FIXTURE_DATA(rdma) *self, struct peer *p,
+			uint16_t port)
+{
+	struct cm_hdr cm;
+	int err;
+
+	cm_hdr_init(&cm, CM_MAIN, NULL);
+	err = connect_main(p, port, &cm, sizeof(cm));
+	if (!err)
+		err = connect_urgent(p, port, self->token, COOKIE);
+	return err ?: hello_welcome(self, p);
+}
+
+/* A kernel destination region, listening on @port. */
+static void listen_dest(struct __test_metadata *_metadata,
+			FIXTURE_DATA(rdma) *self, uint16_t port,
+			char *name, int *fd, struct heca_listener *l)
+{
+	struct heca_region_create c = {
+		.argsz = sizeof(c), .size = MEM, .flags = HECA_REGION_DEST,
+	};
+	struct heca_session_start a;
+	char path[64];
+
+	heca_unique_name(name, HECA_NAME_MAX, "rdst");
+	memcpy(c.name, name, strlen(name));
+	ASSERT_EQ(0, ioctl(self->ctl, HECA_IOC_REGION_CREATE, &c));
+	heca_region_path(path, sizeof(path), name);
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd);
+	heca_start_args(&a, DST_IP, port, self->token, 20000, 0);
+	a.transport = HECA_TRANSPORT_RDMA;
+	ASSERT_EQ(0, heca_listen_async(l, *fd, &a));
+}
+
+/*
+ * The destination checks each connection request's private data: a main
+ * channel without it, of another version, with a bad field, and an urgent
+ * channel without the session's token are refused (and the destination
+ * goes on listening: the right source then gets in).
+ */
+TEST_F_TIMEOUT(rdma, channels_checked, 300)
+{
+	static const struct {
+		const char *what;
+		uint32_t magic;
+		uint16_t version, channel;
+		uint32_t reserved;
+		uint8_t token0, plen;
+		int error;	/* in the refusal */
+		bool no_cookie;
+	} cases[] = {
+		{ "no cookie", PROTO_MAGIC, CM_VERSION, CM_MAIN, 0, 0, 36,
+		  EPROTO, true },
+		{ "no private data", PROTO_MAGIC, CM_VERSION, CM_MAIN, 0, 0, 0,
+		  EPROTO, false },
+		{ "bad magic", 0x12345678, CM_VERSION, CM_MAIN, 0, 0, 36,
+		  EPROTO, false },
+		{ "another version", PROTO_MAGIC, 2, CM_MAIN, 0, 0, 36,
+		  EPROTONOSUPPORT, false },
+		{ "unknown channel", PROTO_MAGIC, CM_VERSION, 3, 0, 0, 36,
+		  EPROTO, false },
+		{ "reserved set", PROTO_MAGIC, CM_VERSION, CM_MAIN, 1, 0, 36,
+		  EPROTO, false },
+		{ "main with a token", PROTO_MAGIC, CM_VERSION, CM_MAIN, 0, 1,
+		  36, EPROTO, false },
+	};
+	char name[HECA_NAME_MAX];
+	struct heca_listener l;
+	__u8 wrong[HECA_TOKEN_BYTES];
+	struct cm_hdr cm;
+	unsigned int i;
+	int fd, err;
+
+	NEED_RXE();
+	listen_dest(_metadata, self, self->port, name, &fd, &l);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cm_hdr_init(&cm, cases[i].channel, NULL);
+		cm.magic = htole32(cases[i].magic);
+		cm.version = htole16(cases[i].version);
+		cm.reserved = htole32(cases[i].reserved);
+		cm.token[0] = cases[i].token0;
+		if (cases[i].no_cookie)
+			cm.cookie = 0;
+		err = connect_main(&self->p, self->port, &cm, cases[i].plen);
+		EXPECT_EQ(-ECONNREFUSED, err) TH_LOG("%s", cases[i].what);
+		EXPECT_EQ(REJ_CONSUMER_DEFINED, last_reject)
+			TH_LOG("%s", cases[i].what);
+		EXPECT_EQ(cases[i].error, reject_error())
+			TH_LOG("%s", cases[i].what);
+		peer_close(&self->p);
+	}
+
+	/*
+	 * The main channel; an urgent one with a wrong token; one for another
+	 * main channel (cookie); the right one.
+	 * (A short private data is not refused: the InfiniBand CM pads it
+	 * with zeros.)
+	 */
+	cm_hdr_init(&cm, CM_MAIN, NULL);
+	ASSERT_EQ(0, connect_main(&self->p, self->port, &cm, sizeof(cm)));
+	memcpy(wrong, self->token, sizeof(wrong));
+	wrong[5] ^= 1;
+	EXPECT_EQ(-ECONNREFUSED,
+		  connect_urgent(&self->p, self->port, wrong, COOKIE));
+	EXPECT_EQ(REJ_CONSUMER_DEFINED, last_reject);
+	EXPECT_EQ(EACCES, reject_error());
+	rdma_destroy_qp(self->p.uid);
+	rdma_destroy_id(self->p.uid);
+	self->p.uid = NULL;
+	EXPECT_EQ(-ECONNREFUSED, connect_urgent(&self->p, self->port,
+						self->token, COOKIE + 1));
+	EXPECT_EQ(REJ_CONSUMER_DEFINED, last_reject);
+	EXPECT_EQ(-1, reject_error());
+	rdma_destroy_qp(self->p.uid);
+	rdma_destroy_id(self->p.uid);
+	self->p.uid = NULL;
+	ASSERT_EQ(0, connect_urgent(&self->p, self->port, self->token,
+				    COOKIE));
+	ASSERT_EQ(0, hello_welcome(self, &self->p));
+	ASSERT_EQ(0, heca_listen_finish(&l));
+
+	peer_close(&self->p);
+	ioctl(fd, HECA_IOC_SESSION_ABORT);
+	close(fd);
+	EXPECT_EQ(0, heca_destroy_settled(self->ctl, name));
 }
 
 /* A malformed table from the source fails the destination's session. */
