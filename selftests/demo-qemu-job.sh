@@ -29,7 +29,7 @@ if ! insmod "$repo/kernel/heca.ko"; then
 	exit 1
 fi
 say "heca demo ($role, vm$LAB_VM, kernel $(uname -r), $(qemu-system-x86_64 --version | head -n 1)):"
-say "hybrid migration of a running ${QM_MB} MiB QEMU guest (-accel kvm), pre-copy for ${QM_HYBRID_TIMEOUT} s at most, TCP"
+say "hybrid migration of a running ${QM_MB} MiB QEMU guest (-accel kvm), pre-copy for ${QM_HYBRID_TIMEOUT} s at most, transport $(qm_transport hybrid) (auto: RDMA when the peer is reached through an RDMA device, else TCP)"
 tap_begin "$out/demo-qemu.tap"
 "qm_run_vm$LAB_VM" hybrid >/dev/null
 tap_end
@@ -44,7 +44,10 @@ if [ "$LAB_VM" = 0 ]; then
 	  (.round_list[] | "    round \(.round): \(.pages) pages\(if .synced then ", \(.ns / 1e6 | floor) ms, \(.mb_per_s) MB/s" else ", cut short by the timeout" end)"),
 	  "  QEMU downtime (its own figure): \(.qemu.downtime_ms) ms, of which heca switchover \(.qemu.heca_ns / 1e6 | floor) ms",
 	  "  pause (QEMU migrate) to completed: \(.downtime_ns / 1e6 | floor) ms; heca switchover ioctl \(.switchover_ns / 1e6 | floor) ms",
-	  "  total: \(.total_ns / 1e9 * 10 | floor / 10) s; heca: \(.pages_sent) pages, \(.bytes_tx / 1e6 | floor) MB sent, \(.requests) requests; QEMU channel: \(.qemu.bytes) bytes in \(.qemu.total_ms) ms"
+	  "  total: \(.total_ns / 1e9 * 10 | floor / 10) s; heca: " +
+	    (if .transport == "rdma" then "RDMA, the destination READs the pages (the source sends none: \(.bytes_tx) bytes of control messages)"
+	     else "\(.pages_sent) pages, \(.bytes_tx / 1e6 | floor) MB sent, \(.requests) requests" end) +
+	    "; QEMU channel: \(.qemu.bytes) bytes in \(.qemu.total_ms) ms"
 	' "$out/qm-hybrid-migrate.json" 2>/dev/null | tee -a "$report"
 	say "  source guest: $(grep '^# source guest' "$out/demo-qemu.tap" | sed 's/^# source guest: //')"
 else
