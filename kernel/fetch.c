@@ -458,6 +458,11 @@ int heca_dest_round(struct heca_region *r, const void *payload, size_t len)
  * @payload: struct heca_msg_switch, from the peer
  * @len:     payload bytes
  *
+ * Messages are taken in order, so the final set (EXISTS, before SWITCH)
+ * has been applied: every page it names is unmapped and wanted.  The
+ * puller then answers SWITCHED, which the source's switchover waits for
+ * before the VM may run here (heca_pull_ack_switch()).
+ *
  * Return: 0, or -EPROTO if the count of pages does not match the bitmap.
  */
 int heca_dest_switch(struct heca_region *r, const void *payload, size_t len)
@@ -477,6 +482,7 @@ int heca_dest_switch(struct heca_region *r, const void *payload, size_t len)
 	}
 	d->last_progress = jiffies;
 	WRITE_ONCE(d->ready, true);
+	d->switch_ack = true;
 	spin_unlock(&d->lock);
 
 	heca_region_set_state(r, HECA_STATE_RUNNING, 0);
@@ -692,7 +698,7 @@ static bool heca_pull_has_work(struct heca_region *r)
 	if (!heca_dest_pulling(r))
 		return false;
 	spin_lock(&d->lock);
-	work = heca_dest_can_claim(d) ||
+	work = d->switch_ack || heca_dest_can_claim(d) ||
 	       (d->ready && d->nr_fetched == d->nr_remote && !d->inflight) ||
 	       heca_dest_round_synced(d);
 	spin_unlock(&d->lock);
@@ -757,6 +763,29 @@ static void heca_pull_check_stall(struct heca_session *s)
 	if (stalled)
 		heca_session_fail(s->r, -ETIMEDOUT,
 				  "the source stopped answering");
+}
+
+/*
+ * Tell the source that SWITCH was taken: the final set is applied here, so
+ * the VM may run here now (the source's HECA_IOC_SWITCHOVER returns).
+ * Before anything else this thread sends, DONE included.
+ */
+static void heca_pull_ack_switch(struct heca_session *s)
+{
+	struct heca_dest *d = s->r->dest;
+	bool ack;
+	int err;
+
+	spin_lock(&d->lock);
+	ack = d->switch_ack;
+	d->switch_ack = false;
+	spin_unlock(&d->lock);
+	if (!ack)
+		return;
+	err = s->ops->send_msg(s->conn, HECA_MSG_SWITCHED, NULL, 0);
+	if (err)
+		heca_session_fail(s->r, err,
+				  "could not acknowledge the switchover");
 }
 
 /* Tell the source when every page of its last round is here. */
@@ -827,6 +856,7 @@ static int heca_puller(void *arg)
 			break;
 		if (!heca_dest_pulling(r))
 			continue;
+		heca_pull_ack_switch(s);
 		heca_pull_issue(s);
 		heca_pull_check_stall(s);
 		heca_pull_sync(s);

@@ -71,13 +71,14 @@ struct heca_region_stats {
  * @live_session: the same, for contexts that cannot take @session_lock;
  *		guarded by @state_lock
  * @state_lock:	guards @state, @error, @transport, @t_switch, @t_end,
- *		@synced_round
+ *		@synced_round, @switched
  * @state:	enum heca_state of the region's session
  * @error:	positive errno a failed session ended with
  * @transport:	HECA_TRANSPORT_* of the last session
  * @t_switch:	ktime (ns) of the switchover
  * @t_end:	ktime (ns) the session completed or failed, 0 before
  * @synced_round: source: the last pre-copy round the destination holds
+ * @switched:	source: the destination took the switchover (SWITCHED)
  * @state_wq:	HECA_IOC_WAIT callers
  * @stats:	counters
  * @dirty:	source: pages written since the last round (atomic bitops)
@@ -115,6 +116,7 @@ struct heca_region {
 	u64 t_switch;
 	u64 t_end;
 	u32 synced_round;
+	bool switched;
 	wait_queue_head_t state_wq;
 	struct heca_region_stats stats;
 	unsigned long *dirty;

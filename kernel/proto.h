@@ -15,7 +15,7 @@
 #include <linux/heca.h>
 
 #define HECA_PROTO_MAGIC	0x48454341	/* "HECA" */
-#define HECA_PROTO_VERSION	1
+#define HECA_PROTO_VERSION	2
 
 /* Most pages one read request may ask for. */
 #define HECA_PROTO_MAX_READ	32
@@ -34,6 +34,7 @@ enum heca_msg_type {
 	HECA_MSG_MEMORY = 9,	/* src -> dst, RDMA: struct heca_msg_memory + mrs */
 	HECA_MSG_ROUND = 10,	/* src -> dst: struct heca_msg_round */
 	HECA_MSG_SYNCED = 11,	/* dst -> src: struct heca_msg_round */
+	HECA_MSG_SWITCHED = 12,	/* dst -> src: no payload; SWITCH taken */
 	HECA_MSG_MAX
 };
 

@@ -100,6 +100,7 @@ bool heca_region_set_state(struct heca_region *r, enum heca_state next,
 	case HECA_STATE_CONNECTED:
 		r->error = 0;
 		r->synced_round = 0;
+		r->switched = false;
 		r->t_switch = 0;
 		r->t_end = 0;
 		break;
@@ -192,6 +193,21 @@ static int heca_source_synced(struct heca_region *r, const void *payload,
 	return 0;
 }
 
+/* Source: the destination took the switchover; the VM may run there. */
+static int heca_source_switched(struct heca_region *r)
+{
+	int err = 0;
+
+	spin_lock_irq(&r->state_lock);
+	if (r->switched || r->state != HECA_STATE_RUNNING)
+		err = -EPROTO;
+	else
+		r->switched = true;
+	spin_unlock_irq(&r->state_lock);
+	wake_up_all(&r->state_wq);
+	return err;
+}
+
 /**
  * heca_session_recv() - a control message from the peer
  * @s:       the session
@@ -221,6 +237,8 @@ void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
 			err = 0;
 	} else if (type == HECA_MSG_SYNCED) {
 		err = heca_source_synced(r, payload, len);
+	} else if (type == HECA_MSG_SWITCHED && !len) {
+		err = heca_source_switched(r);
 	}
 	if (err)
 		heca_session_fail(r, err, "unexpected message from the peer");
@@ -395,6 +413,7 @@ static int heca_session_prepare(struct heca_region *r)
 	}
 	d->round = 0;
 	d->synced = 0;
+	d->switch_ack = false;
 	spin_unlock(&d->lock);
 	return 0;
 }
@@ -518,9 +537,33 @@ err_unlock:
 	return err == -ERESTARTSYS ? -EINTR : err;
 }
 
+/* Source: SWITCHED came, or the session ended (COMPLETE, FAILED). */
+static bool heca_source_switch_taken(struct heca_region *r)
+{
+	return READ_ONCE(r->switched) ||
+	       heca_region_state(r) != HECA_STATE_RUNNING;
+}
+
+/**
+ * heca_session_switchover() - HECA_IOC_SWITCHOVER: send the final set, and
+ * wait until the destination has taken it
+ * @r: a source region whose session is CONNECTED; its VM is paused
+ *
+ * Returns once the destination answered SWITCHED: it has applied the final
+ * set (unmapped and wants every page written since the last round), so
+ * the VM may run there and reads nothing stale.  Without that wait a
+ * destination VM started as soon as this returned could read, before the
+ * destination's receiver got to the final set, pages it holds from an
+ * earlier round.  The wait is bounded by the session's timeout (then the
+ * session fails with -ETIMEDOUT) and ends early if the session ends.
+ *
+ * Return: 0; -EINVAL (not a source, or not CONNECTED), -ENOTCONN (no
+ * session), -ETIMEDOUT, -EINTR (fatal signal), or the session's error.
+ */
 static int heca_session_switchover(struct heca_region *r)
 {
 	struct heca_session *s;
+	long left;
 	int err;
 
 	if (heca_region_is_dest(r))
@@ -537,8 +580,22 @@ static int heca_session_switchover(struct heca_region *r)
 	 */
 	heca_region_set_state(r, HECA_STATE_RUNNING, 0);
 	err = heca_source_switchover(s);
-	if (err)
+	if (err) {
 		heca_session_fail(r, err, "switchover failed");
+		goto out;
+	}
+	left = wait_event_killable_timeout(r->state_wq,
+					   heca_source_switch_taken(r),
+					   s->timeout);
+	if (left < 0) {
+		err = -EINTR;
+	} else if (!left) {
+		err = -ETIMEDOUT;
+		heca_session_fail(r, err,
+				  "the destination did not take the switchover");
+	} else if (heca_region_state(r) == HECA_STATE_FAILED) {
+		err = -READ_ONCE(r->error);
+	}
 out:
 	mutex_unlock(&r->session_lock);
 	return err;

@@ -125,6 +125,7 @@ struct heca_urgent {
  * @remote:	pages the source has; the others are zero, never sent
  * @redo:	pages invalidated while being fetched: fetch them again
  * @ready:	the switchover was received: @remote is final
+ * @switch_ack:	SWITCH was taken: the puller owes the source SWITCHED
  * @urgent:	pages faults wait for, for the puller to fetch first
  * @cursor:	where the background pull goes on
  * @round:	the last pre-copy round received
@@ -148,6 +149,7 @@ struct heca_dest {
 	unsigned long *remote;
 	unsigned long *redo;
 	bool ready;
+	bool switch_ack;
 	DECLARE_KFIFO(urgent, struct heca_urgent, 64);
 	pgoff_t cursor;
 	u32 round;

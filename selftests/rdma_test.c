@@ -51,9 +51,10 @@
 enum {
 	MSG_HELLO = 1, MSG_WELCOME, MSG_REJECT, MSG_EXISTS, MSG_SWITCH,
 	MSG_READ_REQ, MSG_READ_RESP, MSG_DONE, MSG_MEMORY,
+	MSG_ROUND, MSG_SYNCED, MSG_SWITCHED,
 };
 #define PROTO_MAGIC	0x48454341
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2
 
 #define CM_VERSION	1
 enum { CM_MAIN = 1, CM_URGENT = 2 };
@@ -454,6 +455,15 @@ static void *source_main(void *arg)
 	return NULL;
 }
 
+/* The kernel source's switchover: it returns once SWITCHED came. */
+static void *switchover_main(void *arg)
+{
+	struct source_thread *st = arg;
+
+	st->err = heca_switchover(st->fd);
+	return NULL;
+}
+
 FIXTURE(rdma) {
 	int ctl;
 	char name[HECA_NAME_MAX];
@@ -603,8 +613,16 @@ static void accept_source(struct __test_metadata *_metadata,
 	pthread_join(st.t, NULL);
 	ASSERT_EQ(0, st.err);
 
-	ASSERT_EQ(0, heca_switchover(self->fd));
+	/*
+	 * The source's switchover waits for our SWITCHED, sent once the
+	 * final set and SWITCH are taken.
+	 */
+	st.err = -1;
+	ASSERT_EQ(0, pthread_create(&st.t, NULL, switchover_main, &st));
 	ASSERT_EQ(0, take_switchover(p));
+	ASSERT_EQ(IBV_WC_SUCCESS, send_msg(p, MSG_SWITCHED, NULL, 0));
+	pthread_join(st.t, NULL);
+	ASSERT_EQ(0, st.err);
 	/* 600 pages in chunks of at least 32: every chunk of them has one. */
 	ASSERT_EQ((FILLED + (1U << p->shift) - 1) >> p->shift, p->nmrs);
 }

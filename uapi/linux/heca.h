@@ -216,8 +216,10 @@ struct heca_session_start {
  * Source only.  Tells the destination which pages exist at the source
  * (the others are zero and never sent) and lets it run: from now on its
  * faults fetch pages on demand and the rest is pulled in the background.
- * The source keeps serving until the destination reports every page
- * present (session state HECA_STATE_COMPLETE).
+ * Returns once the destination has taken it (the VM may be resumed there
+ * then), within the session's fault timeout.  The source keeps serving
+ * until the destination reports every page present (session state
+ * HECA_STATE_COMPLETE).
  */
 struct heca_switchover {
 	__u32 argsz;
