@@ -82,6 +82,9 @@ rc=0
 # The debug kernel is slow: a guest heartbeat silent for 15 minutes (not 5)
 # makes lab.sh take the VM as frozen.
 export LAB_FREEZE_S=${LAB_FREEZE_S:-900}
+# A thread per vCPU (lab.sh defaults to one for all): the debug kernel is
+# CPU-bound under TCG; a freeze (see lab.sh) is run once more.
+export LAB_TCG_THREAD=${LAB_TCG_THREAD:-multi}
 common=(--kernel "$HECA_DEBUG_BZIMAGE" --modroot "$HECA_DEBUG_MODROOT"
 	--append "acpi=noirq no5lvl" --mem "${HECA_DEBUG_MEM:-4096}"
 	--env "LAB_SUITE_REPO=$tree"

@@ -270,6 +270,15 @@ job_timeout=$((timeout - 90 > 60 ? timeout - 90 : 60))
 cmdline="console=ttyS0 panic=-1 printk.time=1 watchdog_thresh=60"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 $append"
 
+# One TCG thread for all vCPUs of a VM (LAB_TCG_THREAD=multi: one each).
+# With a thread per vCPU, QEMU 7.2 now and then leaves a vCPU looping on
+# the int3 of kernel text patching (a static key flipped by KVM while
+# another vCPU runs the code: seen as RIP = asm_exc_int3 in vcpus.txt
+# after a freeze, under host load); with one thread a write to kernel text
+# invalidates the translated code before any other vCPU runs again.
+tcg_thread=${LAB_TCG_THREAD:-single}
+case $tcg_thread in single | multi) ;; *) die "LAB_TCG_THREAD: single or multi" ;; esac
+
 declare -a pids=() starts=()
 cleanup() {
 	local p
@@ -305,7 +314,7 @@ start_vm() {
 	[ ${#jargs[@]} = 0 ] || printf '%s\n' "${jargs[@]}" >"$d/job.args"
 	: >"$d/console.log"
 	starts[n]=$(date +%s.%N)
-	qemu-system-x86_64 -name "lab-vm$n" -accel tcg -cpu max -smp 2 -m "$mem" \
+	qemu-system-x86_64 -name "lab-vm$n" -accel "tcg,thread=$tcg_thread" -cpu max -smp 2 -m "$mem" \
 		-nographic -no-reboot -nic none \
 		-monitor "unix:$d/monitor.sock,server=on,wait=off" \
 		-serial "file:$d/console.log" \
