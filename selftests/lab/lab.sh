@@ -270,20 +270,14 @@ job_timeout=$((timeout - 90 > 60 ? timeout - 90 : 60))
 cmdline="console=ttyS0 panic=-1 printk.time=1 watchdog_thresh=60"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 $append"
 
-# One VM: one TCG thread for both vCPUs.  With a thread per vCPU, QEMU 7.2
-# now and then leaves a vCPU looping on the int3 of kernel text patching (a
-# static key flipped by KVM while another vCPU runs the code: seen as RIP =
-# asm_exc_int3 in vcpus.txt after a freeze of the suite, under host load);
-# with one thread a write to kernel text invalidates the translated code
-# before any other vCPU runs again.  Two VMs: a thread per vCPU, as the
-# two-VM steps were sized for (one thread each made them twice as slow and
-# a nested QEMU guest missed its boot deadline).  LAB_TCG_THREAD=single or
-# multi overrides.
-if [ "$vms" = 1 ]; then
-	tcg_thread=${LAB_TCG_THREAD:-single}
-else
-	tcg_thread=${LAB_TCG_THREAD:-multi}
-fi
+# One TCG thread for all vCPUs of a VM (LAB_TCG_THREAD=multi: one each).
+# With a thread per vCPU, QEMU 7.2 now and then leaves a vCPU looping on
+# the int3 of kernel text patching (a static key flipped by KVM while
+# another vCPU runs the code: seen as RIP in exc_int3 in vcpus.txt after
+# freezes of the suite and of the two-VM job, under host load); with one
+# thread a write to kernel text invalidates the translated code before any
+# other vCPU runs again.  The two-VM job takes about twice as long so.
+tcg_thread=${LAB_TCG_THREAD:-single}
 case $tcg_thread in single | multi) ;; *) die "LAB_TCG_THREAD: single or multi" ;; esac
 
 declare -a pids=() starts=()

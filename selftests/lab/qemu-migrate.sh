@@ -142,7 +142,7 @@ qm_run_vm0() {
 	esac
 	tap_check "qm_${sc}_region" "$QM_HECACTL" region create "$name" --size "${QM_MB}M"
 	qm_qemu "$name" "$p" "wss=$wss"
-	if qm_wait_sweep "$p.serial" 3 120; then
+	if qm_wait_sweep "$p.serial" 3 300; then
 		tap ok "qm_${sc}_source_guest_runs"
 	else
 		tap fail "qm_${sc}_source_guest_runs" "no sweep 3 in $p.serial: $(tail -n 3 "$p.serial" "$p.log" 2>/dev/null | tr '\n' ' ')"
@@ -198,7 +198,7 @@ qm_run_vm0() {
 		[ "$state" = running ] && tap ok "qm_${sc}_source_running" ||
 			tap fail "qm_${sc}_source_running" "source QEMU is '$state'"
 		after=$(qm_last_sweep "$p.serial")
-		if qm_wait_sweep "$p.serial" $((after + 2)) 120; then
+		if qm_wait_sweep "$p.serial" $((after + 2)) 300; then
 			tap ok "qm_${sc}_source_guest_goes_on"
 		else
 			tap fail "qm_${sc}_source_guest_goes_on" "sweep $before -> $after, then no progress"
@@ -241,14 +241,14 @@ qm_run_vm1() {
 		grep -q 'QEMU: the guest is running here' "$LAB_OUT/qm-$sc-receive.out" &&
 			tap ok "qm_${sc}_dest_running" || tap fail "qm_${sc}_dest_running" "receive did not see QEMU running"
 		# The guest continues: its first sweep here is not 2 (no new boot).
-		qm_wait_sweep "$p.serial" 1 120 || true
+		qm_wait_sweep "$p.serial" 1 300 || true
 		first=$(sed -n 's/^heca-guest: sweep \([0-9]*\) .*/\1/p' "$p.serial" | head -n 1)
 		if [ "${first:-0}" -gt 3 ] && ! grep -q 'heca-guest: mem=' "$p.serial"; then
 			tap ok "qm_${sc}_guest_continued"
 		else
 			tap fail "qm_${sc}_guest_continued" "first sweep here: '${first:-none}'"
 		fi
-		if qm_wait_sweep "$p.serial" $((${first:-0} + 2)) 180; then
+		if qm_wait_sweep "$p.serial" $((${first:-0} + 2)) 300; then
 			tap ok "qm_${sc}_dest_sweeps"
 		else
 			tap fail "qm_${sc}_dest_sweeps" "no 2 more sweeps after ${first:-none}"
