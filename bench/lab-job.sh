@@ -238,8 +238,7 @@ if [ ! -x "$bin" ]; then
 	tap_end
 	exit 1
 fi
-if modprobe -a ib_core rdma_cm >"$out/insmod.log" 2>&1 &&
-	insmod "$repo/kernel/heca.ko" >>"$out/insmod.log" 2>&1; then
+if heca_load "$repo" >"$out/insmod.log" 2>&1; then
 	tap ok module_load
 else
 	tap fail module_load "insmod: $(tr '\n' ' ' <"$out/insmod.log")"
@@ -254,7 +253,7 @@ for s in "${STEPS[@]}"; do
 	echo "==== step $s: $(($(now) - t0)) s"
 done
 
-if rmmod heca >"$out/rmmod.log" 2>&1; then
+if heca_unload >"$out/rmmod.log" 2>&1; then
 	tap ok module_unload
 else
 	tap fail module_unload "rmmod heca: $(tr '\n' ' ' <"$out/rmmod.log")"

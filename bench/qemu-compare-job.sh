@@ -172,8 +172,7 @@ heca_record() {
 	fi
 }
 
-modprobe rdma_cm 2>/dev/null || true
-insmod "$repo/kernel/heca.ko" || tap fail heca_load
+heca_load "$repo" || tap fail heca_load
 i=0
 for mode in precopy postcopy; do
 	"qn_vm$LAB_VM" "$mode" "$i"
@@ -185,6 +184,6 @@ for mode in precopy postcopy hybrid; do
 done
 QM_TRANSPORT=rdma "qm_run_vm$LAB_VM" hybrid >/dev/null
 heca_record hybrid "heca-hybrid-rdma"
-rmmod heca || tap fail heca_unload
+heca_unload || tap fail heca_unload
 tap_end
 ! grep -q '^not ok' "$out/qemu-compare.tap"

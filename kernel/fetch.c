@@ -741,7 +741,7 @@ static void heca_pull_issue(struct heca_session *s)
 		err = heca_fetch_alloc_pages(r, f);
 		trace_heca_fetch_issue(r->name, f->first, f->count, f->urgent);
 		if (!err)
-			err = s->ops->read_pages(s->conn, f);
+			err = s->t->read_pages(s->conn, f);
 		if (err) {
 			/* Not accepted by the transport: complete it here. */
 			heca_fetch_done(f, err);
@@ -782,7 +782,7 @@ static void heca_pull_ack_switch(struct heca_session *s)
 	spin_unlock(&d->lock);
 	if (!ack)
 		return;
-	err = s->ops->send_msg(s->conn, HECA_MSG_SWITCHED, NULL, 0);
+	err = s->t->send_msg(s->conn, HECA_MSG_SWITCHED, NULL, 0);
 	if (err)
 		heca_session_fail(s->r, err,
 				  "could not acknowledge the switchover");
@@ -804,7 +804,7 @@ static void heca_pull_sync(struct heca_session *s)
 	spin_unlock(&d->lock);
 	if (!sync)
 		return;
-	err = s->ops->send_msg(s->conn, HECA_MSG_SYNCED, &m, sizeof(m));
+	err = s->t->send_msg(s->conn, HECA_MSG_SYNCED, &m, sizeof(m));
 	if (err)
 		heca_session_fail(s->r, err, "could not acknowledge a round");
 }
@@ -836,7 +836,7 @@ static void heca_pull_finish(struct heca_session *s)
 		return;
 	if (!heca_region_set_state(r, HECA_STATE_COMPLETE, 0))
 		return;
-	err = s->ops->send_msg(s->conn, HECA_MSG_DONE, NULL, 0);
+	err = s->t->send_msg(s->conn, HECA_MSG_DONE, NULL, 0);
 	if (err)
 		pr_warn("%s: could not report completion to the source (%d)\n",
 			r->name, err);

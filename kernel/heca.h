@@ -137,10 +137,6 @@ int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
 int heca_sessions_init(void);
 void heca_sessions_exit(void);
 
-/* transport_rdma.c */
-int heca_rdma_init(void);
-void heca_rdma_exit(void);
-
 /* region.c: the set of regions and their char devices */
 int heca_regions_init(void);
 void heca_regions_exit(void);

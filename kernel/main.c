@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "heca.h"
+#include "transport.h"
 
 /**
  * heca_copy_in() - fetch an ioctl argument and check its size
@@ -120,13 +121,13 @@ static int __init heca_init(void)
 {
 	int err;
 
-	err = heca_rdma_init();
+	err = heca_tcp_init();
 	if (err)
 		return err;
 
 	err = heca_sessions_init();
 	if (err)
-		goto err_rdma_exit;
+		goto err_tcp_exit;
 
 	err = heca_regions_init();
 	if (err)
@@ -144,8 +145,8 @@ err_regions_exit:
 	heca_regions_exit();
 err_sessions_exit:
 	heca_sessions_exit();
-err_rdma_exit:
-	heca_rdma_exit();
+err_tcp_exit:
+	heca_tcp_exit();
 	return err;
 }
 
@@ -154,7 +155,7 @@ static void __exit heca_exit(void)
 	misc_deregister(&heca_ctl_dev);
 	heca_regions_exit();
 	heca_sessions_exit();
-	heca_rdma_exit();
+	heca_tcp_exit();
 	pr_info("unloaded\n");
 }
 

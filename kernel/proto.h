@@ -221,4 +221,7 @@ struct heca_msg_round {
 	__le64 pages;
 } __packed;
 
+void heca_proto_build_hdr(struct heca_msg_hdr *h, u16 type, size_t len);
+long heca_proto_check_hdr(const struct heca_msg_hdr *h);
+
 #endif /* _HECA_PROTO_H */

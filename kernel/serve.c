@@ -83,7 +83,7 @@ static int heca_source_send_set(struct heca_session *s,
 		bm->first = cpu_to_le64(first);
 		bm->nbits = cpu_to_le64(nbits);
 		len = sizeof(*bm) + words * sizeof(u64);
-		err = s->ops->send_msg(s->conn, HECA_MSG_EXISTS, bm, len);
+		err = s->t->send_msg(s->conn, HECA_MSG_EXISTS, bm, len);
 	}
 	kvfree(bm);
 	return err;
@@ -118,14 +118,14 @@ int heca_source_round(struct heca_session *s, u32 *round, u64 *pages)
 		goto out_free;
 	}
 	/* RDMA: register the pages that appeared since the last round. */
-	err = s->ops->expose ? s->ops->expose(s->conn) : 0;
+	err = s->t->expose ? s->t->expose(s->conn) : 0;
 	if (!err)
 		err = heca_source_send_set(s, set);
 	if (err)
 		goto out_free;
 	msg.round = cpu_to_le32(r->dirty_round);
 	msg.pages = cpu_to_le64(n);
-	err = s->ops->send_msg(s->conn, HECA_MSG_ROUND, &msg, sizeof(msg));
+	err = s->t->send_msg(s->conn, HECA_MSG_ROUND, &msg, sizeof(msg));
 	*round = r->dirty_round;
 	*pages = n;
 out_free:
@@ -153,7 +153,7 @@ int heca_source_switchover(struct heca_session *s)
 	int err;
 
 	/* RDMA: register the pages the destination will read. */
-	err = s->ops->expose ? s->ops->expose(s->conn) : 0;
+	err = s->t->expose ? s->t->expose(s->conn) : 0;
 	if (err)
 		return err;
 
@@ -175,5 +175,5 @@ int heca_source_switchover(struct heca_session *s)
 
 	/* The pages the destination has from us: all sets together. */
 	sw.remote = cpu_to_le64(bitmap_weight(s->sent, r->npages));
-	return s->ops->send_msg(s->conn, HECA_MSG_SWITCH, &sw, sizeof(sw));
+	return s->t->send_msg(s->conn, HECA_MSG_SWITCH, &sw, sizeof(sw));
 }

@@ -158,7 +158,7 @@ static void heca_session_teardown(struct work_struct *work)
 	 */
 	mutex_lock(&r->session_lock);
 	heca_puller_stop(s);
-	s->ops->close(s->conn);
+	s->t->close(s->conn);
 
 	spin_lock_irq(&r->state_lock);
 	r->live_session = NULL;
@@ -168,6 +168,7 @@ static void heca_session_teardown(struct work_struct *work)
 
 	wake_up_all(&r->state_wq);
 	kvfree(s->sent);
+	heca_transport_put(s->t);
 	kfree(s);
 	heca_region_unuse(r);
 }
@@ -244,6 +245,76 @@ void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
 		heca_session_fail(r, err, "unexpected message from the peer");
 }
 
+/* ---- what the transport calls: struct heca_conn_cb ------------------- */
+
+static struct heca_session *heca_conn_session(struct heca_conn *c)
+{
+	return c->p.ctx;
+}
+
+static void heca_cb_recv(struct heca_conn *c, u16 type, const void *payload,
+			 size_t len)
+{
+	heca_session_recv(heca_conn_session(c), type, payload, len);
+}
+
+static void heca_cb_fetch_done(struct heca_conn *c, struct heca_fetch *f,
+			       int err)
+{
+	heca_fetch_done(f, err);
+}
+
+static struct page *heca_cb_page(struct heca_conn *c, pgoff_t idx)
+{
+	return heca_source_page(heca_conn_session(c), idx);
+}
+
+static struct page *heca_cb_next_page(struct heca_conn *c, pgoff_t *idx,
+				      pgoff_t last)
+{
+	struct heca_region *r = heca_conn_session(c)->r;
+	unsigned long i = *idx;
+	struct page *page;
+
+	page = xa_find(&r->pages, &i, last, XA_PRESENT);
+	*idx = i;
+	return page;
+}
+
+static void heca_cb_fail(struct heca_conn *c, int err, const char *why)
+{
+	heca_session_fail(heca_conn_session(c)->r, err, why);
+}
+
+static void heca_cb_account(struct heca_conn *c, enum heca_acct what, u64 n)
+{
+	struct heca_region_stats *st = &heca_conn_session(c)->r->stats;
+
+	switch (what) {
+	case HECA_ACCT_BYTES_RX:
+		atomic64_add(n, &st->bytes_rx);
+		break;
+	case HECA_ACCT_BYTES_TX:
+		atomic64_add(n, &st->bytes_tx);
+		break;
+	case HECA_ACCT_PAGES_SENT:
+		atomic64_add(n, &st->pages_sent);
+		break;
+	case HECA_ACCT_REQUESTS:
+		atomic64_add(n, &st->requests);
+		break;
+	}
+}
+
+static const struct heca_conn_cb heca_session_cb = {
+	.recv = heca_cb_recv,
+	.fetch_done = heca_cb_fetch_done,
+	.page = heca_cb_page,
+	.next_page = heca_cb_next_page,
+	.fail = heca_cb_fail,
+	.account = heca_cb_account,
+};
+
 /* Source: introduce ourselves and wait for the verdict. */
 static int heca_handshake_source(struct heca_session *s, unsigned long timeout)
 {
@@ -257,10 +328,10 @@ static int heca_handshake_source(struct heca_session *s, unsigned long timeout)
 	int err;
 
 	memcpy(hello.token, s->token, sizeof(hello.token));
-	err = s->ops->send_msg(s->conn, HECA_MSG_HELLO, &hello, sizeof(hello));
+	err = s->t->send_msg(s->conn, HECA_MSG_HELLO, &hello, sizeof(hello));
 	if (err)
 		return err;
-	err = s->ops->recv_msg(s->conn, &hdr, &rej, sizeof(rej), timeout);
+	err = s->t->recv_msg(s->conn, &hdr, &rej, sizeof(rej), timeout);
 	if (err)
 		return err;
 	switch (le16_to_cpu(hdr.type)) {
@@ -285,7 +356,7 @@ static int heca_handshake_dest(struct heca_session *s, unsigned long timeout)
 	struct heca_msg_hdr hdr;
 	int err;
 
-	err = s->ops->recv_msg(s->conn, &hdr, &hello, sizeof(hello), timeout);
+	err = s->t->recv_msg(s->conn, &hdr, &hello, sizeof(hello), timeout);
 	if (err)
 		return err;
 	if (le16_to_cpu(hdr.type) != HECA_MSG_HELLO ||
@@ -300,10 +371,10 @@ static int heca_handshake_dest(struct heca_session *s, unsigned long timeout)
 		err = -EINVAL;
 	if (err) {
 		rej.error = cpu_to_le32(-err);
-		s->ops->send_msg(s->conn, HECA_MSG_REJECT, &rej, sizeof(rej));
+		s->t->send_msg(s->conn, HECA_MSG_REJECT, &rej, sizeof(rej));
 		return err;
 	}
-	return s->ops->send_msg(s->conn, HECA_MSG_WELCOME, NULL, 0);
+	return s->t->send_msg(s->conn, HECA_MSG_WELCOME, NULL, 0);
 }
 
 static const char *heca_handshake_why(int err)
@@ -325,47 +396,17 @@ static const char *heca_handshake_why(int err)
 	}
 }
 
-/**
- * heca_addr_to_sockaddr() - a uapi endpoint as a socket address
- * @a:  family, port and address from HECA_IOC_SESSION_START (family checked)
- * @ss: filled in
- *
- * Return: the length of the address in @ss, or -EAFNOSUPPORT.
- */
-int heca_addr_to_sockaddr(const struct heca_addr *a, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	switch (a->family) {
-	case AF_INET:
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(a->port);
-		memcpy(&sin->sin_addr, a->addr, 4);
-		return sizeof(*sin);
-	case AF_INET6:
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(a->port);
-		sin6->sin6_scope_id = a->scope_id;
-		memcpy(&sin6->sin6_addr, a->addr, 16);
-		return sizeof(*sin6);
-	default:
-		return -EAFNOSUPPORT;
-	}
-}
-
 /* Destination: accept peers until one passes the handshake, or time out. */
 static int heca_session_listen(struct heca_session *s,
 			       const struct heca_addr *addr,
 			       unsigned long timeout)
 {
 	unsigned long deadline = jiffies + timeout;
-	void *listener;
+	struct heca_listener *listener;
 	long left;
 	int err;
 
-	err = s->ops->listen(s, addr, &listener);
+	err = s->t->listen(&s->params, addr, &listener);
 	if (err)
 		return err;
 	for (;;) {
@@ -374,7 +415,7 @@ static int heca_session_listen(struct heca_session *s,
 			err = -ETIMEDOUT;
 			break;
 		}
-		err = s->ops->accept(listener, s, left, &s->conn);
+		err = s->t->accept(listener, left, &s->conn);
 		if (err)
 			break;
 		err = heca_handshake_dest(s, min_t(long, left, 10 * HZ));
@@ -382,12 +423,12 @@ static int heca_session_listen(struct heca_session *s,
 			break;
 		pr_warn_ratelimited("%s: refused a peer: %s (%d)\n",
 				    s->r->name, heca_handshake_why(err), err);
-		s->ops->close(s->conn);
+		s->t->close(s->conn);
 		s->conn = NULL;
 		if (err == -EINTR || err == -ERESTARTSYS)
 			break;
 	}
-	s->ops->unlisten(listener);
+	s->t->unlisten(listener);
 	return err;
 }
 
@@ -455,12 +496,25 @@ static int heca_session_start(struct heca_region *r,
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
+	s->t = heca_transport_get(a->transport);
+	if (IS_ERR(s->t)) {
+		err = PTR_ERR(s->t);
+		kfree(s);
+		return err;
+	}
 	s->r = r;
-	s->ops = a->transport == HECA_TRANSPORT_RDMA ? &heca_rdma_ops :
-						       &heca_tcp_ops;
 	memcpy(s->token, a->token, sizeof(s->token));
 	s->timeout = msecs_to_jiffies(a->fault_timeout_ms ?:
 				      HECA_DEFAULT_TIMEOUT_MS);
+	s->params = (struct heca_conn_params){
+		.name = r->name,
+		.npages = r->npages,
+		.dest = heca_region_is_dest(r),
+		.timeout = s->timeout,
+		.token = s->token,
+		.cb = &heca_session_cb,
+		.ctx = s,
+	};
 	INIT_WORK(&s->teardown, heca_session_teardown);
 
 	mutex_lock(&r->session_lock);
@@ -478,7 +532,7 @@ static int heca_session_start(struct heca_region *r,
 	if (heca_region_is_dest(r)) {
 		err = heca_session_listen(s, &a->addr, timeout);
 	} else {
-		err = s->ops->connect(s, &a->addr, timeout, &s->conn);
+		err = s->t->connect(&s->params, &a->addr, timeout, &s->conn);
 		if (!err) {
 			err = heca_handshake_source(s, timeout);
 			if (err)
@@ -504,7 +558,7 @@ static int heca_session_start(struct heca_region *r,
 		if (err)
 			goto err_fail;
 	}
-	err = s->ops->start(s->conn);
+	err = s->t->start(s->conn);
 	if (err)
 		goto err_fail;
 	mutex_unlock(&r->session_lock);
@@ -528,11 +582,12 @@ err_unpublish:
 	r->session = NULL;
 err_close:
 	if (s->conn)
-		s->ops->close(s->conn);
+		s->t->close(s->conn);
 err_unuse:
 	heca_region_unuse(r);
 err_unlock:
 	mutex_unlock(&r->session_lock);
+	heca_transport_put(s->t);
 	kfree(s);
 	return err == -ERESTARTSYS ? -EINTR : err;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * heca: sessions, the destination engine and the transport ops table.
+ * heca: sessions and the destination engine.
  */
 #ifndef _HECA_SESSION_H
 #define _HECA_SESSION_H
@@ -14,86 +14,15 @@
 
 #include "heca.h"
 #include "proto.h"
-
-struct heca_session;
-struct heca_conn;
-
-/**
- * struct heca_fetch - one read of contiguous pages from the source
- * @s:		the session it belongs to
- * @first:	first page index
- * @count:	pages, 1..HECA_PROTO_MAX_READ
- * @urgent:	a fault waits for page @fault_idx
- * @fault_idx:	the page a fault asked for (when @urgent)
- * @t_fault:	when that fault asked (ktime ns)
- * @tag:	transport's identifier of the request
- * @pages:	destination pages the data goes to, owned by the fetch until
- *		heca_fetch_done()
- */
-struct heca_fetch {
-	struct heca_session *s;
-	pgoff_t first;
-	unsigned int count;
-	bool urgent;
-	pgoff_t fault_idx;
-	u64 t_fault;
-	u64 tag;
-	struct page *pages[HECA_PROTO_MAX_READ];
-};
-
-/**
- * struct heca_transport_ops - what the engine needs from a transport
- * @name:	"tcp", "rdma"
- * @id:		HECA_TRANSPORT_*
- * @listen:	destination: bind and listen on @addr
- * @accept:	destination: wait up to @timeout jiffies for one connection
- * @unlisten:	destination: stop listening
- * @connect:	source: connect to @addr within @timeout jiffies
- * @recv_msg:	before @start only: receive one message within @timeout
- *		jiffies; the payload (at most @max bytes) lands in @buf
- * @send_msg:	send one control message; may sleep; serialized inside
- * @expose:	source, optional: before a set of pages is sent (EXISTS: each
- *		pre-copy round, the switchover), make the pages the source
- *		has readable by the peer (RDMA: register the chunks that got
- *		pages since the last call, send their registrations); NULL
- *		when the transport serves reads itself
- * @start:	start receiving: messages go to heca_session_recv(), read
- *		answers to heca_fetch_done(), READ requests are served from
- *		heca_source_page()
- * @read_pages:	destination: start reading @f; heca_fetch_done() follows,
- *		exactly once, also when the connection fails or closes
- * @close:	tear the connection down, completing every outstanding
- *		fetch with an error, and free it; may sleep
- */
-struct heca_transport_ops {
-	const char *name;
-	u32 id;
-	int (*listen)(struct heca_session *s, const struct heca_addr *addr,
-		      void **listener);
-	int (*accept)(void *listener, struct heca_session *s,
-		      unsigned long timeout, struct heca_conn **conn);
-	void (*unlisten)(void *listener);
-	int (*connect)(struct heca_session *s, const struct heca_addr *addr,
-		       unsigned long timeout, struct heca_conn **conn);
-	int (*recv_msg)(struct heca_conn *c, struct heca_msg_hdr *hdr,
-			void *buf, size_t max, unsigned long timeout);
-	int (*send_msg)(struct heca_conn *c, u16 type, const void *payload,
-			size_t len);
-	int (*expose)(struct heca_conn *c);
-	int (*start)(struct heca_conn *c);
-	int (*read_pages)(struct heca_conn *c, struct heca_fetch *f);
-	void (*close)(struct heca_conn *c);
-};
-
-extern const struct heca_transport_ops heca_tcp_ops;
-extern const struct heca_transport_ops heca_rdma_ops;
+#include "transport.h"
 
 /**
  * struct heca_session - a region bound to its peer
  * @r:		the region; the session holds a reference and counts as one of
  *		its users, so the region cannot be destroyed under it
- * @ops:	the transport
+ * @t:		the transport; the session holds a reference on its module
  * @conn:	the connection, set once before the session is published
+ * @params:	what the transport knows of the session (its callbacks)
  * @token:	the session secret
  * @timeout:	fault/stall timeout in jiffies
  * @sent:	source: pages sent in any set of this session (NULL until the
@@ -103,8 +32,9 @@ extern const struct heca_transport_ops heca_rdma_ops;
  */
 struct heca_session {
 	struct heca_region *r;
-	const struct heca_transport_ops *ops;
+	const struct heca_transport *t;
 	struct heca_conn *conn;
+	struct heca_conn_params params;
 	u8 token[HECA_TOKEN_BYTES];
 	unsigned long timeout;
 	unsigned long *sent;
@@ -166,7 +96,6 @@ struct heca_dest {
 };
 
 /* session.c */
-int heca_addr_to_sockaddr(const struct heca_addr *a, struct sockaddr_storage *ss);
 long heca_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void heca_session_recv(struct heca_session *s, u16 type, const void *payload,
 		       size_t len);

@@ -6,7 +6,7 @@
  * under tx_lock.  A receive thread per connection reads messages: on the
  * destination, READ answers go straight into the fetch's pages; on the
  * source, READ requests are answered from the region's pages; control
- * messages go to heca_session_recv().  Sends are bounded by the session's
+ * messages go to the session (struct heca_conn_cb).  Sends are bounded by the session's
  * timeout (SO_SNDTIMEO); the receive thread blocks until a message comes or
  * the connection is shut down by close.
  */
@@ -24,12 +24,11 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-#include "heca.h"
-#include "session.h"
+#include "transport.h"
 
 /**
- * struct heca_conn - a TCP connection of a session
- * @s:		the session
+ * struct heca_tcp_conn - a TCP connection of a session
+ * @c:		the transport-independent part
  * @sock:	the connected socket
  * @net:	its network namespace (a reference is held: kernel sockets
  *		hold none)
@@ -40,8 +39,8 @@
  * @ctrl:	receive buffer for control payloads (HECA_PROTO_MAX_CTRL);
  *		used by @rx only
  */
-struct heca_conn {
-	struct heca_session *s;
+struct heca_tcp_conn {
+	struct heca_conn c;
 	struct socket *sock;
 	struct net *net;
 	struct mutex tx_lock;	/* one whole message at a time */
@@ -50,13 +49,22 @@ struct heca_conn {
 	void *ctrl;
 };
 
+/**
+ * struct heca_tcp_listener - a listening socket
+ * @l:		the transport-independent part
+ * @sock:	the socket
+ * @net:	its network namespace (a reference is held)
+ */
 struct heca_tcp_listener {
+	struct heca_listener l;
 	struct socket *sock;
 	struct net *net;
 };
 
+static struct heca_transport heca_tcp_transport;
+
 /* Send @n kvecs totalling @len bytes, all or an error. */
-static int heca_tcp_sendv(struct heca_conn *c, struct kvec *vec, size_t n,
+static int heca_tcp_sendv(struct heca_tcp_conn *c, struct kvec *vec, size_t n,
 			  size_t len)
 {
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -68,12 +76,12 @@ static int heca_tcp_sendv(struct heca_conn *c, struct kvec *vec, size_t n,
 		if (ret <= 0)
 			return ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -EPIPE);
 	}
-	atomic64_add(len, &c->s->r->stats.bytes_tx);
+	heca_conn_account(&c->c, HECA_ACCT_BYTES_TX, len);
 	return 0;
 }
 
 /* Receive exactly @len bytes into @buf. */
-static int heca_tcp_recv(struct heca_conn *c, void *buf, size_t len)
+static int heca_tcp_recv(struct heca_tcp_conn *c, void *buf, size_t len)
 {
 	struct kvec vec = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -86,44 +94,17 @@ static int heca_tcp_recv(struct heca_conn *c, void *buf, size_t len)
 			return ret == -EAGAIN ? -ETIMEDOUT :
 						(ret ?: -ECONNRESET);
 	}
-	atomic64_add(len, &c->s->r->stats.bytes_rx);
+	heca_conn_account(&c->c, HECA_ACCT_BYTES_RX, len);
 	return 0;
 }
 
-static void heca_tcp_hdr(struct heca_msg_hdr *h, u16 type, size_t len)
+static struct heca_tcp_conn *to_tcp(struct heca_conn *conn)
 {
-	h->magic = cpu_to_le32(HECA_PROTO_MAGIC);
-	h->version = cpu_to_le16(HECA_PROTO_VERSION);
-	h->type = cpu_to_le16(type);
-	h->len = cpu_to_le32(len);
-	h->reserved = 0;
+	return container_of(conn, struct heca_tcp_conn, c);
 }
 
-/* Check a header from the peer; returns its payload length or -EPROTO. */
-static long heca_tcp_check_hdr(const struct heca_msg_hdr *h)
-{
-	u32 len = le32_to_cpu(h->len);
-	u16 type = le16_to_cpu(h->type);
-
-	if (le32_to_cpu(h->magic) != HECA_PROTO_MAGIC || h->reserved)
-		return -EPROTO;
-	if (le16_to_cpu(h->version) != HECA_PROTO_VERSION)
-		return -EPROTONOSUPPORT;
-	if (!type || type >= HECA_MSG_MAX)
-		return -EPROTO;
-	if (type == HECA_MSG_READ_RESP) {
-		if (len < sizeof(struct heca_msg_read) ||
-		    len > sizeof(struct heca_msg_read) +
-			  HECA_PROTO_MAX_READ * PAGE_SIZE)
-			return -EPROTO;
-	} else if (len > HECA_PROTO_MAX_CTRL) {
-		return -EPROTO;
-	}
-	return len;
-}
-
-static int heca_tcp_send_msg(struct heca_conn *c, u16 type,
-			     const void *payload, size_t len)
+static int heca_tcp_send(struct heca_tcp_conn *c, u16 type,
+			 const void *payload, size_t len)
 {
 	struct heca_msg_hdr h;
 	struct kvec vec[2] = {
@@ -132,16 +113,23 @@ static int heca_tcp_send_msg(struct heca_conn *c, u16 type,
 	};
 	int err;
 
-	heca_tcp_hdr(&h, type, len);
+	heca_proto_build_hdr(&h, type, len);
 	mutex_lock(&c->tx_lock);
 	err = heca_tcp_sendv(c, vec, len ? 2 : 1, sizeof(h) + len);
 	mutex_unlock(&c->tx_lock);
 	return err;
 }
 
-static int heca_tcp_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
+static int heca_tcp_send_msg(struct heca_conn *conn, u16 type,
+			     const void *payload, size_t len)
+{
+	return heca_tcp_send(to_tcp(conn), type, payload, len);
+}
+
+static int heca_tcp_recv_msg(struct heca_conn *conn, struct heca_msg_hdr *hdr,
 			     void *buf, size_t max, unsigned long timeout)
 {
+	struct heca_tcp_conn *c = to_tcp(conn);
 	long len;
 	int err;
 
@@ -149,7 +137,7 @@ static int heca_tcp_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
 	err = heca_tcp_recv(c, hdr, sizeof(*hdr));
 	if (err)
 		goto out;
-	len = heca_tcp_check_hdr(hdr);
+	len = heca_proto_check_hdr(hdr);
 	if (len < 0 || len > max) {
 		err = len < 0 ? len : -EPROTO;
 		goto out;
@@ -161,7 +149,7 @@ out:
 }
 
 /* Destination: the answer to one of our reads. */
-static int heca_tcp_rx_read_resp(struct heca_conn *c, size_t len)
+static int heca_tcp_rx_read_resp(struct heca_tcp_conn *c, size_t len)
 {
 	struct heca_msg_read rd;
 	struct heca_fetch *f;
@@ -178,7 +166,7 @@ static int heca_tcp_rx_read_resp(struct heca_conn *c, size_t len)
 	if (le64_to_cpu(rd.first) != f->first ||
 	    le32_to_cpu(rd.count) != f->count ||
 	    len != sizeof(rd) + (size_t)f->count * PAGE_SIZE) {
-		heca_fetch_done(f, -EPROTO);
+		heca_conn_fetch_done(&c->c, f, -EPROTO);
 		return -EPROTO;
 	}
 	for (i = 0; i < f->count && !err; i++) {
@@ -186,14 +174,14 @@ static int heca_tcp_rx_read_resp(struct heca_conn *c, size_t len)
 		err = heca_tcp_recv(c, addr, PAGE_SIZE);
 		kunmap_local(addr);
 	}
-	heca_fetch_done(f, err);
+	heca_conn_fetch_done(&c->c, f, err);
 	return err;
 }
 
 /* Source: serve a read from the region's pages. */
-static int heca_tcp_rx_read_req(struct heca_conn *c, size_t len)
+static int heca_tcp_rx_read_req(struct heca_tcp_conn *c, size_t len)
 {
-	struct heca_region *r = c->s->r;
+	pgoff_t npages = c->c.p.npages;
 	struct heca_msg_read rd;
 	struct heca_msg_hdr h;
 	struct kvec vec[2];
@@ -209,16 +197,16 @@ static int heca_tcp_rx_read_req(struct heca_conn *c, size_t len)
 	first = le64_to_cpu(rd.first);
 	count = le32_to_cpu(rd.count);
 	if (!count || count > HECA_PROTO_MAX_READ || rd.reserved ||
-	    first >= r->npages || count > r->npages - first)
+	    first >= npages || count > npages - first)
 		return -EPROTO;
 
-	heca_tcp_hdr(&h, HECA_MSG_READ_RESP, sizeof(rd) + count * PAGE_SIZE);
+	heca_proto_build_hdr(&h, HECA_MSG_READ_RESP, sizeof(rd) + count * PAGE_SIZE);
 	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = sizeof(h) };
 	vec[1] = (struct kvec){ .iov_base = &rd, .iov_len = sizeof(rd) };
 	mutex_lock(&c->tx_lock);
 	err = heca_tcp_sendv(c, vec, 2, sizeof(h) + sizeof(rd));
 	for (i = 0; i < count && !err; i++) {
-		page = heca_source_page(c->s, first + i) ?: ZERO_PAGE(0);
+		page = heca_conn_page(&c->c, first + i) ?: ZERO_PAGE(0);
 		vec[0].iov_base = kmap_local_page(page);
 		vec[0].iov_len = PAGE_SIZE;
 		err = heca_tcp_sendv(c, vec, 1, PAGE_SIZE);
@@ -226,15 +214,15 @@ static int heca_tcp_rx_read_req(struct heca_conn *c, size_t len)
 	}
 	mutex_unlock(&c->tx_lock);
 	if (!err) {
-		atomic64_add(count, &r->stats.pages_sent);
-		atomic64_inc(&r->stats.requests);
+		heca_conn_account(&c->c, HECA_ACCT_PAGES_SENT, count);
+		heca_conn_account(&c->c, HECA_ACCT_REQUESTS, 1);
 	}
 	return err;
 }
 
-static int heca_tcp_rx_one(struct heca_conn *c)
+static int heca_tcp_rx_one(struct heca_tcp_conn *c)
 {
-	bool dest = heca_region_is_dest(c->s->r);
+	bool dest = c->c.p.dest;
 	struct heca_msg_hdr h;
 	long len;
 	u16 type;
@@ -243,7 +231,7 @@ static int heca_tcp_rx_one(struct heca_conn *c)
 	err = heca_tcp_recv(c, &h, sizeof(h));
 	if (err)
 		return err;
-	len = heca_tcp_check_hdr(&h);
+	len = heca_proto_check_hdr(&h);
 	if (len < 0)
 		return len;
 	type = le16_to_cpu(h.type);
@@ -254,19 +242,19 @@ static int heca_tcp_rx_one(struct heca_conn *c)
 	err = heca_tcp_recv(c, c->ctrl, len);
 	if (err)
 		return err;
-	heca_session_recv(c->s, type, c->ctrl, len);
+	heca_conn_recv(&c->c, type, c->ctrl, len);
 	return 0;
 }
 
 static int heca_tcp_rx_thread(void *arg)
 {
-	struct heca_conn *c = arg;
+	struct heca_tcp_conn *c = arg;
 	int err = 0;
 
 	while (!kthread_should_stop() && !err)
 		err = heca_tcp_rx_one(c);
 	if (err && !kthread_should_stop())
-		heca_session_fail(c->s->r, err, "connection lost");
+		heca_conn_fail(&c->c, err, "connection lost");
 
 	/* Stay until close() stops us, so that it can always kthread_stop. */
 	for (;;) {
@@ -279,11 +267,11 @@ static int heca_tcp_rx_thread(void *arg)
 	return err;
 }
 
-static struct heca_conn *heca_tcp_conn_alloc(struct heca_session *s,
-					     struct socket *sock,
-					     struct net *net)
+static struct heca_tcp_conn *
+heca_tcp_conn_alloc(const struct heca_conn_params *p, struct socket *sock,
+		    struct net *net)
 {
-	struct heca_conn *c;
+	struct heca_tcp_conn *c;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
@@ -293,19 +281,20 @@ static struct heca_conn *heca_tcp_conn_alloc(struct heca_session *s,
 		kfree(c);
 		return NULL;
 	}
-	c->s = s;
+	heca_conn_init(&c->c, &heca_tcp_transport, p);
 	c->sock = sock;
 	c->net = net;
 	mutex_init(&c->tx_lock);
 	xa_init_flags(&c->fetches, XA_FLAGS_ALLOC1);
-	sock->sk->sk_sndtimeo = s->timeout;
+	sock->sk->sk_sndtimeo = p->timeout;
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	tcp_sock_set_nodelay(sock->sk);
 	return c;
 }
 
-static int heca_tcp_listen(struct heca_session *s, const struct heca_addr *addr,
-			   void **listener)
+static int heca_tcp_listen(const struct heca_conn_params *p,
+			   const struct heca_addr *addr,
+			   struct heca_listener **listener)
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
 	struct heca_tcp_listener *l;
@@ -334,7 +323,9 @@ static int heca_tcp_listen(struct heca_session *s, const struct heca_addr *addr,
 	if (err)
 		goto err_release;
 	l->net = net;
-	*listener = l;
+	l->l.t = &heca_tcp_transport;
+	l->l.p = *p;
+	*listener = &l->l;
 	return 0;
 
 err_release:
@@ -346,45 +337,47 @@ err_put_net:
 	return err;
 }
 
-static int heca_tcp_accept(void *listener, struct heca_session *s,
+static int heca_tcp_accept(struct heca_listener *listener,
 			   unsigned long timeout, struct heca_conn **conn)
 {
-	struct heca_tcp_listener *l = listener;
+	struct heca_tcp_listener *l = container_of(listener,
+						   struct heca_tcp_listener, l);
 	struct socket *sock;
-	struct heca_conn *c;
+	struct heca_tcp_conn *c;
 	int err;
 
 	l->sock->sk->sk_rcvtimeo = timeout;
 	err = kernel_accept(l->sock, &sock, 0);
 	if (err)
 		return err == -EAGAIN ? -ETIMEDOUT : err;
-	c = heca_tcp_conn_alloc(s, sock, get_net(l->net));
+	c = heca_tcp_conn_alloc(&l->l.p, sock, get_net(l->net));
 	if (!c) {
 		put_net(l->net);
 		sock_release(sock);
 		return -ENOMEM;
 	}
-	*conn = c;
+	*conn = &c->c;
 	return 0;
 }
 
-static void heca_tcp_unlisten(void *listener)
+static void heca_tcp_unlisten(struct heca_listener *listener)
 {
-	struct heca_tcp_listener *l = listener;
+	struct heca_tcp_listener *l = container_of(listener,
+						   struct heca_tcp_listener, l);
 
 	sock_release(l->sock);
 	put_net(l->net);
 	kfree(l);
 }
 
-static int heca_tcp_connect(struct heca_session *s,
+static int heca_tcp_connect(const struct heca_conn_params *p,
 			    const struct heca_addr *addr,
 			    unsigned long timeout, struct heca_conn **conn)
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
 	struct sockaddr_storage ss;
 	struct socket *sock;
-	struct heca_conn *c;
+	struct heca_tcp_conn *c;
 	int len, err;
 
 	len = heca_addr_to_sockaddr(addr, &ss);
@@ -403,12 +396,12 @@ static int heca_tcp_connect(struct heca_session *s,
 			err = -ETIMEDOUT;
 		goto err_release;
 	}
-	c = heca_tcp_conn_alloc(s, sock, net);
+	c = heca_tcp_conn_alloc(p, sock, net);
 	if (!c) {
 		err = -ENOMEM;
 		goto err_release;
 	}
-	*conn = c;
+	*conn = &c->c;
 	return 0;
 
 err_release:
@@ -418,19 +411,21 @@ err_put_net:
 	return err;
 }
 
-static int heca_tcp_start(struct heca_conn *c)
+static int heca_tcp_start(struct heca_conn *conn)
 {
+	struct heca_tcp_conn *c = to_tcp(conn);
 	struct task_struct *t;
 
-	t = kthread_run(heca_tcp_rx_thread, c, "heca-rx/%s", c->s->r->name);
+	t = kthread_run(heca_tcp_rx_thread, c, "heca-rx/%s", c->c.p.name);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 	c->rx = t;
 	return 0;
 }
 
-static int heca_tcp_read_pages(struct heca_conn *c, struct heca_fetch *f)
+static int heca_tcp_read_pages(struct heca_conn *conn, struct heca_fetch *f)
 {
+	struct heca_tcp_conn *c = to_tcp(conn);
 	struct heca_msg_read rd = {
 		.first = cpu_to_le64(f->first),
 		.count = cpu_to_le32(f->count),
@@ -443,26 +438,25 @@ static int heca_tcp_read_pages(struct heca_conn *c, struct heca_fetch *f)
 		return err;
 	f->tag = tag;
 	rd.tag = cpu_to_le64(tag);
-	err = heca_tcp_send_msg(c, HECA_MSG_READ_REQ, &rd, sizeof(rd));
+	err = heca_tcp_send(c, HECA_MSG_READ_REQ, &rd, sizeof(rd));
 	/* If the receive side took it meanwhile, it completes it. */
 	if (err && xa_erase(&c->fetches, tag) != f)
 		err = 0;
 	return err;
 }
 
-static void heca_tcp_close(struct heca_conn *c)
+static void heca_tcp_close(struct heca_conn *conn)
 {
+	struct heca_tcp_conn *c = to_tcp(conn);
 	struct heca_fetch *f;
 	unsigned long tag;
 
-	if (!c)
-		return;
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	if (c->rx)
 		kthread_stop(c->rx);
 	xa_for_each(&c->fetches, tag, f) {
 		if (xa_erase(&c->fetches, tag) == f)
-			heca_fetch_done(f, -ECONNRESET);
+			heca_conn_fetch_done(&c->c, f, -ECONNRESET);
 	}
 	xa_destroy(&c->fetches);
 	sock_release(c->sock);
@@ -471,9 +465,10 @@ static void heca_tcp_close(struct heca_conn *c)
 	kfree(c);
 }
 
-const struct heca_transport_ops heca_tcp_ops = {
+static struct heca_transport heca_tcp_transport = {
 	.name = "tcp",
 	.id = HECA_TRANSPORT_TCP,
+	.owner = THIS_MODULE,
 	.listen = heca_tcp_listen,
 	.accept = heca_tcp_accept,
 	.unlisten = heca_tcp_unlisten,
@@ -484,3 +479,13 @@ const struct heca_transport_ops heca_tcp_ops = {
 	.read_pages = heca_tcp_read_pages,
 	.close = heca_tcp_close,
 };
+
+int heca_tcp_init(void)
+{
+	return heca_transport_register(&heca_tcp_transport);
+}
+
+void heca_tcp_exit(void)
+{
+	heca_transport_unregister(&heca_tcp_transport);
+}

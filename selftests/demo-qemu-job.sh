@@ -23,9 +23,8 @@ say() { printf '%s\n' "$*" | tee -a "$report"; }
 role=source
 [ "$LAB_VM" = 0 ] || role=destination
 
-modprobe rdma_cm 2>/dev/null || true
-if ! insmod "$repo/kernel/heca.ko"; then
-	say "demo: FAIL: insmod heca.ko"
+if ! heca_load "$repo"; then
+	say "demo: FAIL: insmod heca.ko heca_rdma.ko"
 	exit 1
 fi
 say "heca demo ($role, vm$LAB_VM, kernel $(uname -r), $(qemu-system-x86_64 --version | head -n 1)):"
@@ -33,7 +32,7 @@ say "hybrid migration of a running ${QM_MB} MiB QEMU guest (-accel kvm), pre-cop
 tap_begin "$out/demo-qemu.tap"
 "qm_run_vm$LAB_VM" hybrid >/dev/null
 tap_end
-rmmod heca || tap fail heca_unload
+heca_unload || tap fail heca_unload
 
 if [ "$LAB_VM" = 0 ]; then
 	say ""

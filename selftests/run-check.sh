@@ -48,6 +48,12 @@ lab suite --job "$top/selftests/lab/run-suite.sh" --vms 1 || rc=1
 echo "== lab: two VMs, cross-host tests"
 lab two-vm --job "$top/selftests/lab/two-vm.sh" --vms 2 || rc=1
 
+# heca.ko on a kernel that never loaded the RDMA stack (no ib_core): it
+# loads and migrates over TCP; heca_rdma.ko is the only RDMA-bound module.
+echo "== lab: one VM without the RDMA stack, TCP migrations"
+LAB_RDMA=0 LAB_TESTS="postcopy precopy" \
+	lab tcp-only --job "$top/selftests/lab/run-suite.sh" --vms 1 || rc=1
+
 echo "== make check took $(( $(date +%s) - start )) s"
-"$top/selftests/lab/summarize" "$out/suite" "$out/two-vm" || rc=1
+"$top/selftests/lab/summarize" "$out/suite" "$out/two-vm" "$out/tcp-only" || rc=1
 exit $rc

@@ -229,7 +229,10 @@ kvm_wait() {
 }
 # rdma_rxe needs a crc32 crypto driver ("failed to init crc32 algorithm");
 # rdma_ucm gives /dev/infiniband/rdma_cm (librdmacm).
-if [ "$LAB_NVMS" = 1 ]; then
+# LAB_RDMA=0: no RDMA stack at all (ib_core is never loaded), plain veths.
+if [ "${LAB_RDMA:-1}" = 0 ]; then
+	step modules h modprobe -a veth && step net net_one
+elif [ "$LAB_NVMS" = 1 ]; then
 	step modules h modprobe -a crc32_generic rdma_rxe rdma_ucm veth &&
 		step net net_one && step rxe rxe_all
 else

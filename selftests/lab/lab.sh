@@ -309,6 +309,7 @@ start_vm() {
 		fi
 		printf 'LAB_JOB_TIMEOUT=%q\n' "$job_timeout"
 		printf 'LAB_MODROOT=%q\n' "$modroot"
+		printf 'LAB_RDMA=%q\n' "${LAB_RDMA:-1}"
 	} >"$d/lab.conf"
 	[ ${#keep[@]} = 0 ] || printf '%s\n' "${keep[@]}" >"$d/keep.list"
 	[ ${#jenv[@]} = 0 ] || printf '%s\n' "${jenv[@]}" >"$d/job.env"

@@ -12,8 +12,24 @@
 #   lab_barrier NAME [SECS]  two VMs: wait until the other VM reaches NAME
 #   rxe_counter DEV NAME     an rxe port hw counter (sent_pkts, rcvd_pkts, ...)
 #   perftest_lat FILE [COL]  a latency column (t_avg by default) of perftest output
+#   heca_load REPO           insmod REPO/kernel/heca.ko, then the RDMA transport
+#                            (rdma_cm, REPO/kernel/heca_rdma.ko); messages on stderr
+#   heca_unload              rmmod heca_rdma (when loaded), then heca
 
 TAP_FILE='' TAP_N=0 TAP_PLAN=''
+
+heca_load() {
+	insmod "$1/kernel/heca.ko" || return
+	# heca_rdma.ko is not installed where request_module() would find it.
+	modprobe -a ib_core rdma_cm && insmod "$1/kernel/heca_rdma.ko"
+}
+
+heca_unload() {
+	if [ -e /sys/module/heca_rdma ]; then
+		rmmod heca_rdma || return
+	fi
+	rmmod heca
+}
 
 tap_begin() {
 	TAP_FILE=$1 TAP_N=0 TAP_PLAN=${2:-}

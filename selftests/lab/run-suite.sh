@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-suite.sh: in-guest job for one VM: insmod kernel/heca.ko, run every
-# executable selftests/*_test (sorted), rmmod heca.  KTAP results in $LAB_OUT:
+# run-suite.sh: in-guest job for one VM: insmod kernel/heca.ko and
+# kernel/heca_rdma.ko, run every executable selftests/*_test (sorted), rmmod
+# them.  KTAP results in $LAB_OUT:
 # module.tap (module_load, module_unload), suite.tap (tests found), and
 # <name>.tap per test (its stdout; stderr in <name>.stderr).
 #
@@ -29,8 +30,15 @@ tap_begin "$out/module.tap" 2
 loaded=0
 if [ ! -f "$ko" ]; then
 	tap fail module_load "$ko not found (make module)"
-elif modprobe -a ib_core rdma_cm >"$out/insmod.log" 2>&1 &&	# heca.ko's RDMA symbols
-	insmod "$ko" >>"$out/insmod.log" 2>&1; then
+elif [ "${LAB_RDMA:-1}" = 0 ] && insmod "$ko" >"$out/insmod.log" 2>&1; then
+	# heca.ko alone, on a kernel without the RDMA stack: TCP only.
+	if [ -e /sys/module/ib_core ]; then
+		tap fail module_load "LAB_RDMA=0, yet ib_core is loaded"
+	else
+		tap ok module_load
+	fi
+	loaded=1
+elif [ "${LAB_RDMA:-1}" != 0 ] && heca_load "$repo" >"$out/insmod.log" 2>&1; then
 	tap ok module_load
 	loaded=1
 else
@@ -109,9 +117,9 @@ done
 TAP_FILE=$mod_tap TAP_N=$mod_n TAP_PLAN=2
 if [ $loaded = 0 ]; then
 	tap skip module_unload "module not loaded"
-elif rmmod heca >"$out/rmmod.log" 2>&1; then
+elif heca_unload >"$out/rmmod.log" 2>&1; then
 	tap ok module_unload
 else
-	tap fail module_unload "rmmod heca: $(tr '\n' ' ' <"$out/rmmod.log")"
+	tap fail module_unload "rmmod heca_rdma heca: $(tr '\n' ' ' <"$out/rmmod.log")"
 fi
 tap_end

@@ -92,14 +92,13 @@ rping_vm0() {
 # selftests/xvm_migrate writes its own TAP file, xvm-<role>.tap.
 heca_migrate_run() {
 	local role=$1 addr=$2 rc=0
-	modprobe rdma_cm 2>/dev/null || true
-	tap_check "heca_load_$role" insmod "$LAB_REPO/kernel/heca.ko"
+	tap_check "heca_load_$role" heca_load "$LAB_REPO"
 	HECA_XVM_ROLE=$role HECA_XVM_ADDR=$addr HECA_REPO=$LAB_REPO \
 		timeout "${XVM_TIMEOUT:-600}" "$LAB_REPO/selftests/xvm_migrate" \
 		>"$LAB_OUT/xvm-$role.tap" 2>"$LAB_OUT/xvm-$role.stderr" || rc=$?
 	grep '^# \(source\|destination\)' "$LAB_OUT/xvm-$role.tap" || true
 	echo "# xvm_migrate ($role) exit $rc" | tee -a "$TAP_FILE"
-	tap_check "heca_unload_$role" rmmod heca
+	tap_check "heca_unload_$role" heca_unload
 }
 heca_migrate_vm0() { heca_migrate_run source "$LAB_PEER_IP"; }
 heca_migrate_vm1() { heca_migrate_run dest "$LAB_SELF_IP"; }
@@ -109,13 +108,12 @@ heca_migrate_vm1() { heca_migrate_run dest "$LAB_SELF_IP"; }
 # QEMU fails: the guest runs on at the source (qemu-migrate.sh).
 qemu_migrate_run() {
 	local sc
-	modprobe rdma_cm 2>/dev/null || true
-	tap_check "qm_heca_load_vm$LAB_VM" insmod "$LAB_REPO/kernel/heca.ko"
+	tap_check "qm_heca_load_vm$LAB_VM" heca_load "$LAB_REPO"
 	for sc in ${QM_SCENARIOS:-precopy postcopy hybrid cancel badqemu}; do
 		echo "# qemu_migrate: $sc" | tee -a "$TAP_FILE"
 		"qm_run_vm$LAB_VM" "$sc"
 	done
-	tap_check "qm_heca_unload_vm$LAB_VM" rmmod heca
+	tap_check "qm_heca_unload_vm$LAB_VM" heca_unload
 }
 qemu_migrate_vm0() { qemu_migrate_run; }
 qemu_migrate_vm1() { qemu_migrate_run; }

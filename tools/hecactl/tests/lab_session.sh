@@ -91,9 +91,8 @@ expect_status() {
 }
 
 if ! lsmod | grep -q '^heca '; then
-	modprobe rdma_cm 2>/dev/null || true
-	if ! insmod "$repo/kernel/heca.ko"; then
-		tap fail insmod "insmod heca.ko failed"
+	if ! heca_load "$repo"; then
+		tap fail insmod "insmod heca.ko heca_rdma.ko failed"
 		tap_end
 		exit 1
 	fi
@@ -231,6 +230,6 @@ else
 fi
 tap_end
 if [ -n "${loaded:-}" ]; then
-	rmmod heca || echo "rmmod heca failed" >&2
+	heca_unload || echo "rmmod heca_rdma heca failed" >&2
 fi
 exit 0

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heca: the RDMA transport.
+ * heca: the RDMA transport, module heca_rdma.ko.
  *
  * Two reliable connections (RC QPs) per session, set up with rdma_cm: the
  * destination listens and accepts in the CONNECT_REQUEST handler, the source
@@ -28,8 +28,8 @@
  *   mutex): address/route resolution, accept, connection state.
  * - Completions (one CQ per connection, IB_POLL_WORKQUEUE, process context):
  *   receives are queued on @rx_list; READ completions end their fetch with
- *   heca_fetch_done(); send and registration completions wake the sender.
- * - @rx_work hands the received messages to heca_session_recv() in order,
+ *   their fetch; send and registration completions wake the sender.
+ * - @rx_work hands the received messages to the session in order,
  *   once the session started.  A connection that dies (flushed receive,
  *   device removal, send timeout) fails its session from @rx_work too,
  *   after the messages received before, so a DONE that arrived before the
@@ -70,9 +70,10 @@
 #include <rdma/rdma_cm.h>
 #include <rdma/rw.h>
 
-#include "heca.h"
-#include "session.h"
-#include "trace.h"
+#include "transport.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace_rdma.h"
 
 /* Send work requests a connection keeps in flight (READs, SENDs, REG_MRs). */
 #define HECA_RDMA_SQ_DEPTH	128
@@ -107,7 +108,7 @@ enum heca_rdma_kind {
  * @node:	entry in heca_rdma_devs
  * @ibdev:	the device
  * @pd:		its protection domain, allocated on first use
- * @conns:	connections on the device (struct heca_conn.dev_node)
+ * @conns:	connections on the device (struct heca_rdma_conn.dev_node)
  * @nconns:	connections holding the device, listed or being closed
  * @removing:	the device goes away: no new connection may use it
  *
@@ -123,6 +124,8 @@ struct heca_rdma_dev {
 	bool removing;
 };
 
+static struct heca_transport heca_rdma_transport;
+
 static LIST_HEAD(heca_rdma_devs);
 static DEFINE_MUTEX(heca_rdma_lock);	/* the devices and their fields */
 static DECLARE_WAIT_QUEUE_HEAD(heca_rdma_devs_wq);
@@ -131,7 +134,7 @@ static struct workqueue_struct *heca_rdma_wq;
 /* A receive buffer: posted, or holding a message until it is consumed. */
 struct heca_rdma_rxbuf {
 	struct ib_cqe cqe;
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	struct list_head node;
 	void *buf;
 	u64 dma;
@@ -163,7 +166,7 @@ struct heca_rdma_rmr {
 /* Destination: one fetch being read, in up to two READ contexts. */
 struct heca_rdma_read {
 	struct ib_cqe cqe;
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	struct heca_fetch *f;
 	struct list_head node;		/* on c->orphans */
 	atomic_t pending;		/* segments to complete, +1 while posting */
@@ -182,9 +185,9 @@ struct heca_rdma_read {
 };
 
 /**
- * struct heca_conn - an RDMA connection of a session
+ * struct heca_rdma_conn - an RDMA connection of a session
  * @kind:	HECA_RDMA_CONN
- * @s:		the session
+ * @base:	the transport-independent part (the session's parameters)
  * @id:		its cm_id
  * @dev:	its device, once known
  * @dev_node:	entry in @dev->conns
@@ -199,7 +202,7 @@ struct heca_rdma_read {
  * @ever_established: was connected once: the QP may hold work to drain
  * @flushed:	a receive was flushed before ESTABLISHED (see
  *		heca_rdma_recv_done())
- * @started:	the session runs: messages go to heca_session_recv(); on
+ * @started:	the session runs: messages go to the session; on
  *		the urgent channel: linked to @parent
  * @closing:	close() runs: nothing is posted or handed out any more
  * @addr_error:	source: the address did not resolve (worth another try)
@@ -242,9 +245,9 @@ struct heca_rdma_read {
  * @cookie:	pairs the channels of one attempt (struct heca_msg_cm):
  *		chosen by the source, received by the destination
  */
-struct heca_conn {
+struct heca_rdma_conn {
 	enum heca_rdma_kind kind;
-	struct heca_session *s;
+	struct heca_conn base;
 	struct rdma_cm_id *id;
 	struct heca_rdma_dev *dev;
 	struct list_head dev_node;
@@ -293,15 +296,15 @@ struct heca_conn {
 	struct list_head orphans;
 
 	bool urgent_chan;
-	struct heca_conn *urgent;
-	struct heca_conn *parent;
+	struct heca_rdma_conn *urgent;
+	struct heca_rdma_conn *parent;
 	u64 cookie;
 };
 
 /**
  * struct heca_rdma_listener - a destination waiting for its source
  * @kind:	HECA_RDMA_LISTENER
- * @s:		the session being started
+ * @base:	the transport-independent part (the session's parameters)
  * @id:		the listening cm_id
  * @lock:	guards @pending, @taken, @removed, and the @urgent of
  *		@pending and @taken
@@ -313,18 +316,18 @@ struct heca_conn {
  */
 struct heca_rdma_listener {
 	enum heca_rdma_kind kind;
-	struct heca_session *s;
+	struct heca_listener base;
 	struct rdma_cm_id *id;
 	spinlock_t lock;	/* see above */
-	struct heca_conn *pending;
-	struct heca_conn *taken;
+	struct heca_rdma_conn *pending;
+	struct heca_rdma_conn *taken;
 	bool removed;
 	wait_queue_head_t wq;
 };
 
-static const char *heca_rdma_name(struct heca_conn *c)
+static const char *heca_rdma_name(struct heca_rdma_conn *c)
 {
-	return c->s->r->name;
+	return c->base.p.name;
 }
 
 /* ---- devices ---------------------------------------------------------- */
@@ -347,7 +350,7 @@ static int heca_rdma_add_one(struct ib_device *ibdev)
 	return 0;
 }
 
-static void heca_rdma_kill(struct heca_conn *c, int err);
+static void heca_rdma_kill(struct heca_rdma_conn *c, int err);
 
 /*
  * The device goes away: kill its connections, wait until their owners
@@ -358,7 +361,7 @@ static void heca_rdma_kill(struct heca_conn *c, int err);
 static void heca_rdma_remove_one(struct ib_device *ibdev, void *data)
 {
 	struct heca_rdma_dev *d = data;
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	unsigned int n;
 
 	mutex_lock(&heca_rdma_lock);
@@ -387,7 +390,7 @@ static struct ib_client heca_rdma_client = {
 };
 
 /* Attach @c to its cm_id's device, allocating the device's PD once. */
-static int heca_rdma_dev_get(struct heca_conn *c)
+static int heca_rdma_dev_get(struct heca_rdma_conn *c)
 {
 	struct ib_device *ibdev = c->id->device;
 	struct heca_rdma_dev *d;
@@ -428,7 +431,7 @@ static int heca_rdma_dev_get(struct heca_conn *c)
 }
 
 /* The device's removal no longer kills @c: close() owns it. */
-static void heca_rdma_dev_unlist(struct heca_conn *c)
+static void heca_rdma_dev_unlist(struct heca_rdma_conn *c)
 {
 	mutex_lock(&heca_rdma_lock);
 	if (c->dev)
@@ -436,7 +439,7 @@ static void heca_rdma_dev_unlist(struct heca_conn *c)
 	mutex_unlock(&heca_rdma_lock);
 }
 
-static void heca_rdma_dev_put(struct heca_conn *c)
+static void heca_rdma_dev_put(struct heca_rdma_conn *c)
 {
 	if (!c->dev)
 		return;
@@ -453,7 +456,7 @@ static void heca_rdma_dev_put(struct heca_conn *c)
  * The connection is dead with @err: wake every waiter; a started session
  * fails from rx_work, after the messages received before.
  */
-static void heca_rdma_fail(struct heca_conn *c, int err)
+static void heca_rdma_fail(struct heca_rdma_conn *c, int err)
 {
 	unsigned long flags;
 	bool kick;
@@ -473,14 +476,14 @@ static void heca_rdma_fail(struct heca_conn *c, int err)
  * completes (flushed) at once.  Process context; not concurrently with
  * close() (the device's conns list and the session's lock see to it).
  */
-static void heca_rdma_kill(struct heca_conn *c, int err)
+static void heca_rdma_kill(struct heca_rdma_conn *c, int err)
 {
 	heca_rdma_fail(c, err);
 	if (c->id)
 		rdma_disconnect(c->id);
 }
 
-static int heca_rdma_err(struct heca_conn *c)
+static int heca_rdma_err(struct heca_rdma_conn *c)
 {
 	unsigned long flags;
 	int err;
@@ -509,7 +512,7 @@ static int heca_rdma_wc_errno(enum ib_wc_status status)
 	}
 }
 
-static void heca_rdma_wc_error(struct heca_conn *c, struct ib_wc *wc,
+static void heca_rdma_wc_error(struct heca_rdma_conn *c, struct ib_wc *wc,
 			       const char *what)
 {
 	if (wc->status != IB_WC_WR_FLUSH_ERR)
@@ -520,7 +523,7 @@ static void heca_rdma_wc_error(struct heca_conn *c, struct ib_wc *wc,
 
 /* ---- send queue slots ------------------------------------------------- */
 
-static bool heca_rdma_sq_try(struct heca_conn *c, int n, bool *got)
+static bool heca_rdma_sq_try(struct heca_rdma_conn *c, int n, bool *got)
 {
 	int v = atomic_read(&c->sq_avail);
 
@@ -533,17 +536,17 @@ static bool heca_rdma_sq_try(struct heca_conn *c, int n, bool *got)
 }
 
 /* Take @n send queue slots, waiting at most the session's timeout. */
-static int heca_rdma_sq_get(struct heca_conn *c, int n)
+static int heca_rdma_sq_get(struct heca_rdma_conn *c, int n)
 {
 	bool got = false;
 
-	wait_event_timeout(c->wq, heca_rdma_sq_try(c, n, &got), c->s->timeout);
+	wait_event_timeout(c->wq, heca_rdma_sq_try(c, n, &got), c->base.p.timeout);
 	if (got)
 		return 0;
 	return heca_rdma_err(c) ?: -ETIMEDOUT;
 }
 
-static void heca_rdma_sq_put(struct heca_conn *c, int n)
+static void heca_rdma_sq_put(struct heca_rdma_conn *c, int n)
 {
 	atomic_add(n, &c->sq_avail);
 	wake_up_all(&c->wq);
@@ -555,25 +558,27 @@ static void heca_rdma_sq_put(struct heca_conn *c, int n)
 static int heca_rdma_check_hdr(const struct heca_msg_hdr *h, u32 bytes,
 			       u32 *len)
 {
-	u16 type = le16_to_cpu(h->type);
+	u16 type;
+	long n;
 
-	if (bytes < sizeof(*h) || le32_to_cpu(h->magic) != HECA_PROTO_MAGIC ||
-	    h->reserved)
+	if (bytes < sizeof(*h))
 		return -EPROTO;
-	if (le16_to_cpu(h->version) != HECA_PROTO_VERSION)
-		return -EPROTONOSUPPORT;
-	*len = le32_to_cpu(h->len);
-	if (!type || type >= HECA_MSG_MAX || type == HECA_MSG_READ_REQ ||
-	    type == HECA_MSG_READ_RESP || *len > HECA_PROTO_MAX_CTRL ||
-	    *len != bytes - sizeof(*h))
+	n = heca_proto_check_hdr(h);
+	if (n < 0)
+		return n;
+	/* Pages never travel in messages: the destination READs them. */
+	type = le16_to_cpu(h->type);
+	if (type == HECA_MSG_READ_REQ || type == HECA_MSG_READ_RESP ||
+	    n != bytes - sizeof(*h))
 		return -EPROTO;
+	*len = n;
 	return 0;
 }
 
 static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 
 /* Post @b for the next message, unless the connection is closing. */
-static void heca_rdma_post_recv(struct heca_conn *c, struct heca_rdma_rxbuf *b)
+static void heca_rdma_post_recv(struct heca_rdma_conn *c, struct heca_rdma_rxbuf *b)
 {
 	struct ib_sge sge = {
 		.addr = b->dma,
@@ -614,7 +619,7 @@ static void heca_rdma_post_recv(struct heca_conn *c, struct heca_rdma_rxbuf *b)
  *
  * Return: whether the flush was noted (the caller does not fail @c).
  */
-static bool heca_rdma_flushed_early(struct heca_conn *c, struct ib_wc *wc)
+static bool heca_rdma_flushed_early(struct heca_rdma_conn *c, struct ib_wc *wc)
 {
 	unsigned long flags;
 	bool early;
@@ -633,7 +638,7 @@ static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct heca_rdma_rxbuf *b = container_of(wc->wr_cqe,
 						 struct heca_rdma_rxbuf, cqe);
-	struct heca_conn *c = b->c;
+	struct heca_rdma_conn *c = b->c;
 	unsigned long flags;
 	bool kick;
 
@@ -647,7 +652,7 @@ static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	ib_dma_sync_single_for_cpu(c->dev->ibdev, b->dma, HECA_RDMA_MSG_MAX,
 				   DMA_FROM_DEVICE);
 	b->err = heca_rdma_check_hdr(b->buf, wc->byte_len, &b->len);
-	atomic64_add(wc->byte_len, &c->s->r->stats.bytes_rx);
+	heca_conn_account(&c->base, HECA_ACCT_BYTES_RX, wc->byte_len);
 
 	spin_lock_irqsave(&c->lock, flags);
 	list_add_tail(&b->node, &c->rx_list);
@@ -659,7 +664,7 @@ static void heca_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 }
 
 /* The next received message, or NULL; *@err: the connection's error. */
-static struct heca_rdma_rxbuf *heca_rdma_rx_pop(struct heca_conn *c, int *err)
+static struct heca_rdma_rxbuf *heca_rdma_rx_pop(struct heca_rdma_conn *c, int *err)
 {
 	struct heca_rdma_rxbuf *b;
 
@@ -673,7 +678,7 @@ static struct heca_rdma_rxbuf *heca_rdma_rx_pop(struct heca_conn *c, int *err)
 	return b;
 }
 
-static bool heca_rdma_rx_ready(struct heca_conn *c)
+static bool heca_rdma_rx_ready(struct heca_rdma_conn *c)
 {
 	bool ready;
 
@@ -683,7 +688,7 @@ static bool heca_rdma_rx_ready(struct heca_conn *c)
 	return ready;
 }
 
-static int heca_rdma_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
+static int heca_rdma_recv_msg(struct heca_rdma_conn *c, struct heca_msg_hdr *hdr,
 			      void *buf, size_t max, unsigned long timeout)
 {
 	struct heca_rdma_rxbuf *b;
@@ -708,11 +713,11 @@ static int heca_rdma_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
 	return err;
 }
 
-static int heca_rdma_set_memory(struct heca_conn *c, const void *payload,
+static int heca_rdma_set_memory(struct heca_rdma_conn *c, const void *payload,
 				size_t len);
 
 /* A message for the running session. */
-static int heca_rdma_dispatch(struct heca_conn *c, struct heca_rdma_rxbuf *b)
+static int heca_rdma_dispatch(struct heca_rdma_conn *c, struct heca_rdma_rxbuf *b)
 {
 	const struct heca_msg_hdr *h = b->buf;
 	const void *payload = b->buf + sizeof(*h);
@@ -728,7 +733,7 @@ static int heca_rdma_dispatch(struct heca_conn *c, struct heca_rdma_rxbuf *b)
 		c->rmrs_final = true;
 		spin_unlock_irq(&c->rmr_lock);
 	}
-	heca_session_recv(c->s, type, payload, b->len);
+	heca_conn_recv(&c->base, type, payload, b->len);
 	return 0;
 }
 
@@ -746,7 +751,7 @@ static const char *heca_rdma_why(int err)
 
 static void heca_rdma_rx_work(struct work_struct *work)
 {
-	struct heca_conn *c = container_of(work, struct heca_conn, rx_work);
+	struct heca_rdma_conn *c = container_of(work, struct heca_rdma_conn, rx_work);
 	struct heca_rdma_rxbuf *b;
 	int err;
 
@@ -754,18 +759,18 @@ static void heca_rdma_rx_work(struct work_struct *work)
 		err = heca_rdma_dispatch(c, b);
 		heca_rdma_post_recv(c, b);
 		if (err)
-			heca_session_fail(c->s->r, err,
-					  "bad message from the peer");
+			heca_conn_fail(&c->base, err,
+				       "bad message from the peer");
 	}
 	if (err)
-		heca_session_fail(c->s->r, err, heca_rdma_why(err));
+		heca_conn_fail(&c->base, err, heca_rdma_why(err));
 }
 
 /* ---- sending ---------------------------------------------------------- */
 
 static void heca_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct heca_conn *c = container_of(wc->wr_cqe, struct heca_conn,
+	struct heca_rdma_conn *c = container_of(wc->wr_cqe, struct heca_rdma_conn,
 					   tx_cqe);
 
 	heca_rdma_sq_put(c, 1);
@@ -775,7 +780,7 @@ static void heca_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	complete(&c->tx_done);
 }
 
-static int heca_rdma_send_msg(struct heca_conn *c, u16 type,
+static int heca_rdma_send_msg(struct heca_rdma_conn *c, u16 type,
 			      const void *payload, size_t len)
 {
 	struct heca_msg_hdr *h = c->tx_buf;
@@ -799,11 +804,7 @@ static int heca_rdma_send_msg(struct heca_conn *c, u16 type,
 	err = heca_rdma_err(c);
 	if (err)
 		goto out;
-	h->magic = cpu_to_le32(HECA_PROTO_MAGIC);
-	h->version = cpu_to_le16(HECA_PROTO_VERSION);
-	h->type = cpu_to_le16(type);
-	h->len = cpu_to_le32(len);
-	h->reserved = 0;
+	heca_proto_build_hdr(h, type, len);
 	if (len)
 		memcpy(h + 1, payload, len);
 	ib_dma_sync_single_for_device(c->dev->ibdev, c->tx_dma, sge.length,
@@ -818,7 +819,7 @@ static int heca_rdma_send_msg(struct heca_conn *c, u16 type,
 		heca_rdma_kill(c, err);
 		goto out;
 	}
-	if (!wait_for_completion_timeout(&c->tx_done, c->s->timeout)) {
+	if (!wait_for_completion_timeout(&c->tx_done, c->base.p.timeout)) {
 		/* The buffer stays with the dead QP until close() drains it. */
 		err = -ETIMEDOUT;
 		heca_rdma_kill(c, err);
@@ -828,7 +829,7 @@ static int heca_rdma_send_msg(struct heca_conn *c, u16 type,
 	if (err)
 		heca_rdma_fail(c, err);
 	else
-		atomic64_add(sge.length, &c->s->r->stats.bytes_tx);
+		heca_conn_account(&c->base, HECA_ACCT_BYTES_TX, sge.length);
 out:
 	mutex_unlock(&c->tx_lock);
 	return err;
@@ -838,7 +839,7 @@ out:
 
 static void heca_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct heca_conn *c = container_of(wc->wr_cqe, struct heca_conn,
+	struct heca_rdma_conn *c = container_of(wc->wr_cqe, struct heca_rdma_conn,
 					   reg_cqe);
 
 	heca_rdma_sq_put(c, 1);
@@ -851,7 +852,7 @@ static void heca_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 }
 
 /* Post @n chained registrations and wait for all of them. */
-static int heca_rdma_post_regs(struct heca_conn *c, struct ib_reg_wr *wr,
+static int heca_rdma_post_regs(struct heca_rdma_conn *c, struct ib_reg_wr *wr,
 			       unsigned int n)
 {
 	unsigned int i;
@@ -871,7 +872,7 @@ static int heca_rdma_post_regs(struct heca_conn *c, struct ib_reg_wr *wr,
 		heca_rdma_kill(c, err);
 		return err;
 	}
-	if (!wait_for_completion_timeout(&c->reg_done, c->s->timeout)) {
+	if (!wait_for_completion_timeout(&c->reg_done, c->base.p.timeout)) {
 		heca_rdma_kill(c, -ETIMEDOUT);
 		return -ETIMEDOUT;
 	}
@@ -879,18 +880,19 @@ static int heca_rdma_post_regs(struct heca_conn *c, struct ib_reg_wr *wr,
 }
 
 /* Whether chunk @i has a page its latest registration lacks (or has none). */
-static bool heca_rdma_chunk_stale(struct heca_conn *c, unsigned long i)
+static bool heca_rdma_chunk_stale(struct heca_rdma_conn *c, unsigned long i)
 {
 	struct heca_rdma_lmr *l = c->chunks[i];
 	pgoff_t first = (pgoff_t)i << c->lmr_shift;
 	pgoff_t last = min_t(pgoff_t, first + (1UL << c->lmr_shift),
-			     c->s->r->npages) - 1;
-	struct page *page;
-	unsigned long idx;
+			     c->base.p.npages) - 1;
+	pgoff_t idx = first;
 
-	xa_for_each_range(&c->s->r->pages, idx, page, first, last)
+	while (idx <= last && heca_conn_next_page(&c->base, &idx, last)) {
 		if (!l || !test_bit(idx - first, l->real))
 			return true;
+		idx++;
+	}
 	return false;
 }
 
@@ -898,10 +900,10 @@ static bool heca_rdma_chunk_stale(struct heca_conn *c, unsigned long i)
  * Register chunk @i anew: its pages, ZERO_PAGE for those the source does
  * not have (the destination never reads them); @wr gets the REG_MR.
  */
-static int heca_rdma_map_chunk(struct heca_conn *c, unsigned long i,
+static int heca_rdma_map_chunk(struct heca_rdma_conn *c, unsigned long i,
 			       struct ib_reg_wr *wr)
 {
-	struct heca_region *r = c->s->r;
+	pgoff_t npages = c->base.p.npages;
 	struct ib_device *ibdev = c->dev->ibdev;
 	pgoff_t first = (pgoff_t)i << c->lmr_shift;
 	struct heca_rdma_lmr *l;
@@ -911,7 +913,7 @@ static int heca_rdma_map_chunk(struct heca_conn *c, unsigned long i,
 	struct ib_mr *mr;
 	int ret;
 
-	n = min_t(pgoff_t, 1UL << c->lmr_shift, r->npages - first);
+	n = min_t(pgoff_t, 1UL << c->lmr_shift, npages - first);
 	l = kzalloc(struct_size(l, real, BITS_TO_LONGS(n)), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
@@ -921,7 +923,7 @@ static int heca_rdma_map_chunk(struct heca_conn *c, unsigned long i,
 	if (ret)
 		return ret;
 	for_each_sg(l->sgt.sgl, sg, n, j) {
-		page = heca_source_page(c->s, first + j);
+		page = heca_conn_page(&c->base, first + j);
 		if (page)
 			__set_bit(j, l->real);
 		sg_set_page(sg, page ?: ZERO_PAGE(0), PAGE_SIZE, 0);
@@ -961,7 +963,7 @@ static int heca_rdma_map_chunk(struct heca_conn *c, unsigned long i,
  * Deregister everything (which invalidates the rkeys); the QP is drained,
  * or never ran.
  */
-static void heca_rdma_unexpose(struct heca_conn *c)
+static void heca_rdma_unexpose(struct heca_rdma_conn *c)
 {
 	struct heca_rdma_lmr *l, *tmp;
 
@@ -981,7 +983,7 @@ static void heca_rdma_unexpose(struct heca_conn *c)
 }
 
 /* Send the registrations of the chunks in @set in HECA_MSG_MEMORY messages. */
-static int heca_rdma_send_memory(struct heca_conn *c, const unsigned long *set)
+static int heca_rdma_send_memory(struct heca_rdma_conn *c, const unsigned long *set)
 {
 	struct heca_msg_memory *m;
 	struct heca_msg_mr *e;
@@ -1019,7 +1021,7 @@ static int heca_rdma_send_memory(struct heca_conn *c, const unsigned long *set)
 	return err;
 }
 
-static int heca_rdma_expose_init(struct heca_conn *c)
+static int heca_rdma_expose_init(struct heca_rdma_conn *c)
 {
 	struct ib_device *ibdev = c->dev->ibdev;
 	unsigned int max = ibdev->attrs.max_fast_reg_page_list_len;
@@ -1032,7 +1034,7 @@ static int heca_rdma_expose_init(struct heca_conn *c)
 	}
 	/* Chunks of max_fast_reg_page_list_len pages (a power of 2). */
 	c->lmr_shift = min_t(unsigned int, ilog2(max), HECA_RDMA_MR_MAX_SHIFT);
-	c->nchunks = DIV_ROUND_UP(c->s->r->npages, 1UL << c->lmr_shift);
+	c->nchunks = DIV_ROUND_UP(c->base.p.npages, 1UL << c->lmr_shift);
 	c->chunks = kvcalloc(c->nchunks, sizeof(*c->chunks), GFP_KERNEL);
 	return c->chunks ? 0 : -ENOMEM;
 }
@@ -1043,7 +1045,7 @@ static int heca_rdma_expose_init(struct heca_conn *c)
  * registration does not map (at first: every chunk with a page), and tell
  * the destination, before the set, where they are.
  */
-static int heca_rdma_expose(struct heca_conn *c)
+static int heca_rdma_expose(struct heca_rdma_conn *c)
 {
 	unsigned long *announce = NULL, i;
 	struct ib_reg_wr *wr;
@@ -1088,19 +1090,19 @@ out:
 
 /* ---- destination: the table and the reads ---------------------------- */
 
-static int heca_rdma_set_memory(struct heca_conn *c, const void *payload,
+static int heca_rdma_set_memory(struct heca_rdma_conn *c, const void *payload,
 				size_t len)
 {
 	const struct heca_msg_memory *m = payload;
 	const struct heca_msg_mr *e = payload + sizeof(*m);
-	struct heca_region *r = c->s->r;
+	pgoff_t npages = c->base.p.npages;
 	struct heca_rdma_rmr *rmr, *table = NULL;
 	u64 count, shift, chunk, iova, bytes, nchunks;
 	s64 prev = -1;
 	bool final;
 	u32 i;
 
-	if (!heca_region_is_dest(r) || len < sizeof(*m))
+	if (!c->base.p.dest || len < sizeof(*m))
 		return -EPROTO;
 	count = le32_to_cpu(m->count);
 	shift = le32_to_cpu(m->chunk_shift);
@@ -1110,7 +1112,7 @@ static int heca_rdma_set_memory(struct heca_conn *c, const void *payload,
 	if (c->rmrs && shift != c->rmr_shift)
 		return -EPROTO;
 	/* Check everything before changing anything. */
-	nchunks = DIV_ROUND_UP(r->npages, 1ULL << shift);
+	nchunks = DIV_ROUND_UP(npages, 1ULL << shift);
 	for (i = 0; i < count; i++) {
 		chunk = le32_to_cpu(e[i].chunk);
 		iova = le64_to_cpu(e[i].iova);
@@ -1118,7 +1120,7 @@ static int heca_rdma_set_memory(struct heca_conn *c, const void *payload,
 			return -EPROTO;	/* out of range, or not ascending */
 		prev = chunk;
 		bytes = min_t(u64, 1ULL << shift,
-			      r->npages - (chunk << shift)) << PAGE_SHIFT;
+			      npages - (chunk << shift)) << PAGE_SHIFT;
 		if (!PAGE_ALIGNED(iova) || iova > U64_MAX - bytes)
 			return -EPROTO;
 	}
@@ -1149,7 +1151,7 @@ static int heca_rdma_set_memory(struct heca_conn *c, const void *payload,
 	return final ? -EPROTO : 0;
 }
 
-static void heca_rdma_read_destroy(struct heca_conn *c,
+static void heca_rdma_read_destroy(struct heca_rdma_conn *c,
 				   struct heca_rdma_read *rd)
 {
 	unsigned int i;
@@ -1162,7 +1164,7 @@ static void heca_rdma_read_destroy(struct heca_conn *c,
 
 static void heca_rdma_read_finish(struct heca_rdma_read *rd)
 {
-	struct heca_conn *c = rd->c;
+	struct heca_rdma_conn *c = rd->c;
 	struct heca_fetch *f = rd->f;
 	int err;
 
@@ -1170,10 +1172,10 @@ static void heca_rdma_read_finish(struct heca_rdma_read *rd)
 	heca_rdma_sq_put(c, rd->nwqe);
 	err = rd->err;
 	if (!err)
-		atomic64_add((u64)f->count << PAGE_SHIFT,
-			     &c->s->r->stats.bytes_rx);
+		heca_conn_account(&c->base, HECA_ACCT_BYTES_RX,
+				  (u64)f->count << PAGE_SHIFT);
 	kfree(rd);
-	heca_fetch_done(f, err);
+	heca_conn_fetch_done(&c->base, f, err);
 }
 
 static void heca_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -1190,7 +1192,7 @@ static void heca_rdma_read_done(struct ib_cq *cq, struct ib_wc *wc)
 }
 
 /* Where the pages of @rd are: one segment per chunk the fetch touches. */
-static int heca_rdma_read_plan(struct heca_conn *c, struct heca_rdma_read *rd)
+static int heca_rdma_read_plan(struct heca_rdma_conn *c, struct heca_rdma_read *rd)
 {
 	struct heca_fetch *f = rd->f;
 	const struct heca_rdma_rmr *rmr;
@@ -1223,7 +1225,7 @@ static int heca_rdma_read_plan(struct heca_conn *c, struct heca_rdma_read *rd)
 }
 
 /* The READ contexts of @rd's segments (DMA-maps the fetch's pages). */
-static int heca_rdma_read_init(struct heca_conn *c, struct heca_rdma_read *rd)
+static int heca_rdma_read_init(struct heca_rdma_conn *c, struct heca_rdma_read *rd)
 {
 	struct heca_fetch *f = rd->f;
 	unsigned int j, first, n;
@@ -1258,11 +1260,11 @@ static int heca_rdma_read_init(struct heca_conn *c, struct heca_rdma_read *rd)
  * channel's.  The table of the source's registrations is the main
  * channel's; its rkeys serve both QPs (one PD on the source).
  *
- * Return: 0 when heca_fetch_done() follows, or an error (it does not).
+ * Return: 0 when the fetch's completion follows, or an error (it does not).
  */
-static int heca_rdma_read_pages(struct heca_conn *c, struct heca_fetch *f)
+static int heca_rdma_read_pages(struct heca_rdma_conn *c, struct heca_fetch *f)
 {
-	struct heca_conn *q = f->urgent && c->urgent ? c->urgent : c;
+	struct heca_rdma_conn *q = f->urgent && c->urgent ? c->urgent : c;
 	struct heca_rdma_read *rd;
 	unsigned long flags;
 	unsigned int posted;
@@ -1321,7 +1323,7 @@ static int heca_rdma_read_pages(struct heca_conn *c, struct heca_fetch *f)
 
 static void heca_rdma_qp_event(struct ib_event *ev, void *ctx)
 {
-	struct heca_conn *c = ctx;
+	struct heca_rdma_conn *c = ctx;
 	unsigned long flags;
 
 	switch (ev->event) {
@@ -1352,23 +1354,23 @@ static void heca_rdma_qp_event(struct ib_event *ev, void *ctx)
  */
 static void heca_rdma_urgent_lost(struct work_struct *work)
 {
-	struct heca_conn *u = container_of(work, struct heca_conn, rx_work);
+	struct heca_rdma_conn *u = container_of(work, struct heca_rdma_conn, rx_work);
 
 	rdma_disconnect(u->parent->id);
 }
 
 /* A connection of @s: the main channel, or (@urgent) the urgent one. */
-static struct heca_conn *heca_rdma_conn_alloc(struct heca_session *s,
-					      bool urgent)
+static struct heca_rdma_conn *
+heca_rdma_conn_alloc(const struct heca_conn_params *p, bool urgent)
 {
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	unsigned int i;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
 	c->kind = HECA_RDMA_CONN;
-	c->s = s;
+	heca_conn_init(&c->base, &heca_rdma_transport, p);
 	c->urgent_chan = urgent;
 	INIT_LIST_HEAD(&c->dev_node);
 	spin_lock_init(&c->lock);
@@ -1413,7 +1415,7 @@ err:
  * Now that @c->id has its device: the PD, the buffers' mappings, the CQ,
  * the QP, and every receive buffer posted.  Runs in a CM handler.
  */
-static int heca_rdma_conn_setup(struct heca_conn *c)
+static int heca_rdma_conn_setup(struct heca_rdma_conn *c)
 {
 	struct ib_qp_init_attr qa = {};
 	struct ib_device *ibdev;
@@ -1468,7 +1470,7 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
 	qa.cap.max_send_sge = min_t(int, ibdev->attrs.max_send_sge,
 				    HECA_PROTO_MAX_READ);
 	qa.cap.max_recv_sge = 1;
-	if (heca_region_is_dest(c->s->r))
+	if (c->base.p.dest)
 		qa.cap.max_rdma_ctxs = HECA_RDMA_RW_CTXS;
 	err = rdma_create_qp(c->id, c->dev->pd, &qa);
 	if (err)
@@ -1492,7 +1494,7 @@ static int heca_rdma_conn_setup(struct heca_conn *c)
  * in flight has ended when this returns.  With @own_id false the cm_id is
  * rdma_cm's to destroy (a failed CONNECT_REQUEST).
  */
-static void heca_rdma_conn_destroy(struct heca_conn *c, bool own_id)
+static void heca_rdma_conn_destroy(struct heca_rdma_conn *c, bool own_id)
 {
 	struct heca_rdma_read *rd, *tmp;
 	struct ib_device *ibdev;
@@ -1561,13 +1563,13 @@ static void heca_rdma_conn_destroy(struct heca_conn *c, bool own_id)
 	kfree(c);
 }
 
-static void heca_rdma_close(struct heca_conn *c)
+static void heca_rdma_close(struct heca_rdma_conn *c)
 {
 	if (c)
 		heca_rdma_conn_destroy(c, true);
 }
 
-static void heca_rdma_conn_param(struct heca_conn *c,
+static void heca_rdma_conn_param(struct heca_rdma_conn *c,
 				 struct rdma_conn_param *p, u8 initiator,
 				 u8 responder)
 {
@@ -1629,7 +1631,7 @@ static int heca_rdma_cm_errno(struct rdma_cm_event *ev)
 }
 
 /* Source: the route to the destination is known: connect. */
-static int heca_rdma_route_resolved(struct heca_conn *c)
+static int heca_rdma_route_resolved(struct heca_rdma_conn *c)
 {
 	struct heca_msg_cm cm = {
 		.magic = cpu_to_le32(HECA_PROTO_MAGIC),
@@ -1641,14 +1643,14 @@ static int heca_rdma_route_resolved(struct heca_conn *c)
 	struct rdma_conn_param p;
 
 	if (c->urgent_chan)
-		memcpy(cm.token, c->s->token, sizeof(cm.token));
+		memcpy(cm.token, c->base.p.token, sizeof(cm.token));
 	heca_rdma_conn_param(c, &p, 0, 255);
 	p.private_data = &cm;
 	p.private_data_len = sizeof(cm);
 	return rdma_connect_locked(c->id, &p);
 }
 
-static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
+static int heca_rdma_conn_event(struct heca_rdma_conn *c, struct rdma_cm_event *ev)
 {
 	bool flushed;
 	int err = 0;
@@ -1657,7 +1659,7 @@ static int heca_rdma_conn_event(struct heca_conn *c, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_ADDR_RESOLVED:
 		err = heca_rdma_conn_setup(c);
 		if (!err)
-			err = rdma_resolve_route(c->id, jiffies_to_msecs(c->s->timeout));
+			err = rdma_resolve_route(c->id, jiffies_to_msecs(c->base.p.timeout));
 		break;
 	case RDMA_CM_EVENT_ROUTE_RESOLVED:
 		err = heca_rdma_route_resolved(c);
@@ -1743,7 +1745,7 @@ static int heca_rdma_check_cm(struct heca_rdma_listener *l,
 		return memchr_inv(m->token, 0, sizeof(m->token)) ? -EPROTO : 0;
 	case HECA_CM_URGENT:
 		*urgent = true;
-		return crypto_memneq(m->token, l->s->token,
+		return crypto_memneq(m->token, l->base.p.token,
 				     sizeof(m->token)) ? -EACCES : 0;
 	default:
 		return -EPROTO;
@@ -1754,10 +1756,10 @@ static int heca_rdma_check_cm(struct heca_rdma_listener *l,
  * The main channel waiting in @l whose urgent channel has @cookie and is
  * not there yet, or NULL.  Under @l->lock.
  */
-static struct heca_conn *heca_rdma_main_of(struct heca_rdma_listener *l,
-					   u64 cookie)
+static struct heca_rdma_conn *
+heca_rdma_main_of(struct heca_rdma_listener *l, u64 cookie)
 {
-	struct heca_conn *m = NULL;
+	struct heca_rdma_conn *m = NULL;
 
 	lockdep_assert_held(&l->lock);
 	if (l->pending && l->pending->cookie == cookie)
@@ -1777,7 +1779,7 @@ static int heca_rdma_connect_request(struct heca_rdma_listener *l,
 				     struct rdma_cm_event *ev)
 {
 	struct rdma_conn_param p;
-	struct heca_conn *c, *m;
+	struct heca_rdma_conn *c, *m;
 	bool busy, urgent;
 	u64 cookie;
 	int err;
@@ -1791,7 +1793,7 @@ static int heca_rdma_connect_request(struct heca_rdma_listener *l,
 		};
 
 		pr_warn_ratelimited("%s: refused an RDMA connection: %s (%d)\n",
-				    l->s->r->name,
+				    l->base.p.name,
 				    err == -EACCES ? "wrong session token" :
 				    err == -EPROTONOSUPPORT ?
 				    "another version" : "bad private data",
@@ -1807,7 +1809,7 @@ static int heca_rdma_connect_request(struct heca_rdma_listener *l,
 		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
 		return -EBUSY;		/* rdma_cm destroys @id */
 	}
-	c = heca_rdma_conn_alloc(l->s, urgent);
+	c = heca_rdma_conn_alloc(&l->base.p, urgent);
 	if (!c) {
 		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
 		return -ENOMEM;
@@ -1869,8 +1871,9 @@ static int heca_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 
 /* ---- the ops ---------------------------------------------------------- */
 
-static int heca_rdma_listen(struct heca_session *s, const struct heca_addr *addr,
-			    void **listener)
+static int heca_rdma_listen(const struct heca_conn_params *p,
+			    const struct heca_addr *addr,
+			    struct heca_listener **listener)
 {
 	struct heca_rdma_listener *l;
 	struct sockaddr_storage ss;
@@ -1883,7 +1886,8 @@ static int heca_rdma_listen(struct heca_session *s, const struct heca_addr *addr
 	if (!l)
 		return -ENOMEM;
 	l->kind = HECA_RDMA_LISTENER;
-	l->s = s;
+	l->base.t = &heca_rdma_transport;
+	l->base.p = *p;
 	spin_lock_init(&l->lock);
 	init_waitqueue_head(&l->wq);
 	l->id = rdma_create_id(current->nsproxy->net_ns, heca_rdma_cm_handler,
@@ -1897,7 +1901,7 @@ static int heca_rdma_listen(struct heca_session *s, const struct heca_addr *addr
 		err = rdma_listen(l->id, 4);
 	if (err)
 		goto err_destroy;
-	*listener = l;
+	*listener = &l->base;
 	return 0;
 
 err_destroy:
@@ -1917,7 +1921,7 @@ static bool heca_rdma_pending(struct heca_rdma_listener *l)
 	return ret;
 }
 
-static bool heca_rdma_settled(struct heca_conn *c)
+static bool heca_rdma_settled(struct heca_rdma_conn *c)
 {
 	bool ret;
 
@@ -1928,7 +1932,7 @@ static bool heca_rdma_settled(struct heca_conn *c)
 }
 
 /* Wait for @c to connect; 0, or the error (@c is not freed). */
-static int heca_rdma_wait_established(struct heca_conn *c,
+static int heca_rdma_wait_established(struct heca_rdma_conn *c,
 				      unsigned long timeout)
 {
 	long ret;
@@ -1956,7 +1960,7 @@ static int heca_rdma_wait_established(struct heca_conn *c,
  *
  * Return: 0, -EXDEV (two devices), or @u's error.
  */
-static int heca_rdma_link(struct heca_conn *c, struct heca_conn *u)
+static int heca_rdma_link(struct heca_rdma_conn *c, struct heca_rdma_conn *u)
 {
 	int err;
 
@@ -1980,7 +1984,7 @@ static int heca_rdma_link(struct heca_conn *c, struct heca_conn *u)
 }
 
 static bool heca_rdma_has_urgent(struct heca_rdma_listener *l,
-				 struct heca_conn *c)
+				 struct heca_rdma_conn *c)
 {
 	bool ret;
 
@@ -1997,10 +2001,10 @@ static bool heca_rdma_has_urgent(struct heca_rdma_listener *l,
  * urgent channel, if any, then goes with @c.
  */
 static int heca_rdma_accept_urgent(struct heca_rdma_listener *l,
-				   struct heca_conn *c, unsigned long deadline)
+				   struct heca_rdma_conn *c, unsigned long deadline)
 {
 	unsigned long until = jiffies + 10 * HZ;
-	struct heca_conn *u;
+	struct heca_rdma_conn *u;
 	bool removed;
 	long left;
 	int err;
@@ -2036,12 +2040,17 @@ static int heca_rdma_accept_urgent(struct heca_rdma_listener *l,
 	return err;
 }
 
-static int heca_rdma_accept(void *listener, struct heca_session *s,
+static struct heca_rdma_listener *to_rdma_listener(struct heca_listener *l)
+{
+	return container_of(l, struct heca_rdma_listener, base);
+}
+
+static int heca_rdma_accept(struct heca_listener *listener,
 			    unsigned long timeout, struct heca_conn **conn)
 {
-	struct heca_rdma_listener *l = listener;
+	struct heca_rdma_listener *l = to_rdma_listener(listener);
 	unsigned long deadline = jiffies + timeout;
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	long ret, left;
 	int err;
 
@@ -2072,7 +2081,7 @@ static int heca_rdma_accept(void *listener, struct heca_session *s,
 		l->taken = NULL;
 		spin_unlock_irq(&l->lock);
 		if (!err) {
-			*conn = c;
+			*conn = &c->base;
 			return 0;
 		}
 		heca_rdma_close(c);	/* and its urgent channel */
@@ -2084,9 +2093,9 @@ static int heca_rdma_accept(void *listener, struct heca_session *s,
 	}
 }
 
-static void heca_rdma_unlisten(void *listener)
+static void heca_rdma_unlisten(struct heca_listener *listener)
 {
-	struct heca_rdma_listener *l = listener;
+	struct heca_rdma_listener *l = to_rdma_listener(listener);
 
 	/* No CONNECT_REQUEST after this; then nobody else sees pending. */
 	rdma_destroy_id(l->id);
@@ -2096,16 +2105,16 @@ static void heca_rdma_unlisten(void *listener)
 }
 
 /* One attempt to connect; *@retry: the address did not resolve in time. */
-static int heca_rdma_connect_once(struct heca_session *s,
+static int heca_rdma_connect_once(const struct heca_conn_params *p,
 				  struct sockaddr_storage *ss, bool urgent,
 				  u64 cookie, unsigned long timeout,
-				  struct heca_conn **conn, bool *retry)
+				  struct heca_rdma_conn **conn, bool *retry)
 {
 	struct rdma_cm_id *id;
-	struct heca_conn *c;
+	struct heca_rdma_conn *c;
 	int err;
 
-	c = heca_rdma_conn_alloc(s, urgent);
+	c = heca_rdma_conn_alloc(p, urgent);
 	if (!c)
 		return -ENOMEM;
 	c->cookie = cookie;
@@ -2137,10 +2146,10 @@ static int heca_rdma_connect_once(struct heca_session *s,
  * netevent, which may not come), so a long one would wait out the whole
  * timeout.
  */
-static int heca_rdma_connect_chan(struct heca_session *s,
+static int heca_rdma_connect_chan(const struct heca_conn_params *p,
 				  struct sockaddr_storage *ss, bool urgent,
 				  u64 cookie, unsigned long deadline,
-				  struct heca_conn **conn)
+				  struct heca_rdma_conn **conn)
 {
 	bool retry;
 	long left;
@@ -2151,7 +2160,7 @@ static int heca_rdma_connect_chan(struct heca_session *s,
 		if (left <= 0)
 			return -ETIMEDOUT;
 		retry = false;
-		err = heca_rdma_connect_once(s, ss, urgent, cookie, left, conn,
+		err = heca_rdma_connect_once(p, ss, urgent, cookie, left, conn,
 					     &retry);
 		if (!retry || fatal_signal_pending(current))
 			return err;
@@ -2159,13 +2168,13 @@ static int heca_rdma_connect_chan(struct heca_session *s,
 }
 
 /* Source: connect the main channel, then the urgent one, within @timeout. */
-static int heca_rdma_connect(struct heca_session *s,
+static int heca_rdma_connect(const struct heca_conn_params *p,
 			     const struct heca_addr *addr,
 			     unsigned long timeout, struct heca_conn **conn)
 {
 	unsigned long deadline = jiffies + timeout;
 	struct sockaddr_storage ss;
-	struct heca_conn *c, *u;
+	struct heca_rdma_conn *c, *u;
 	u64 cookie;
 	int err;
 
@@ -2174,16 +2183,16 @@ static int heca_rdma_connect(struct heca_session *s,
 		return err;
 	/* Pairs the channels of this attempt at the destination. */
 	cookie = get_random_u64() ?: 1;
-	err = heca_rdma_connect_chan(s, &ss, false, cookie, deadline, &c);
+	err = heca_rdma_connect_chan(p, &ss, false, cookie, deadline, &c);
 	if (err)
 		return err;
-	err = heca_rdma_connect_chan(s, &ss, true, cookie, deadline, &u);
+	err = heca_rdma_connect_chan(p, &ss, true, cookie, deadline, &u);
 	if (err)
 		goto err_close_main;
 	err = heca_rdma_link(c, u);
 	if (err)
 		goto err_close_urgent;
-	*conn = c;
+	*conn = &c->base;
 	return 0;
 
 err_close_urgent:
@@ -2193,7 +2202,7 @@ err_close_main:
 	return err;
 }
 
-static int heca_rdma_start(struct heca_conn *c)
+static int heca_rdma_start(struct heca_rdma_conn *c)
 {
 	spin_lock_irq(&c->lock);
 	c->started = true;
@@ -2203,22 +2212,60 @@ static int heca_rdma_start(struct heca_conn *c)
 	return 0;
 }
 
-const struct heca_transport_ops heca_rdma_ops = {
+static struct heca_rdma_conn *to_rdma(struct heca_conn *c)
+{
+	return container_of(c, struct heca_rdma_conn, base);
+}
+
+static int heca_rdma_op_recv_msg(struct heca_conn *c, struct heca_msg_hdr *hdr,
+				 void *buf, size_t max, unsigned long timeout)
+{
+	return heca_rdma_recv_msg(to_rdma(c), hdr, buf, max, timeout);
+}
+
+static int heca_rdma_op_send_msg(struct heca_conn *c, u16 type,
+				 const void *payload, size_t len)
+{
+	return heca_rdma_send_msg(to_rdma(c), type, payload, len);
+}
+
+static int heca_rdma_op_expose(struct heca_conn *c)
+{
+	return heca_rdma_expose(to_rdma(c));
+}
+
+static int heca_rdma_op_start(struct heca_conn *c)
+{
+	return heca_rdma_start(to_rdma(c));
+}
+
+static int heca_rdma_op_read_pages(struct heca_conn *c, struct heca_fetch *f)
+{
+	return heca_rdma_read_pages(to_rdma(c), f);
+}
+
+static void heca_rdma_op_close(struct heca_conn *c)
+{
+	heca_rdma_close(to_rdma(c));
+}
+
+static struct heca_transport heca_rdma_transport = {
 	.name = "rdma",
 	.id = HECA_TRANSPORT_RDMA,
+	.owner = THIS_MODULE,
 	.listen = heca_rdma_listen,
 	.accept = heca_rdma_accept,
 	.unlisten = heca_rdma_unlisten,
 	.connect = heca_rdma_connect,
-	.recv_msg = heca_rdma_recv_msg,
-	.send_msg = heca_rdma_send_msg,
-	.expose = heca_rdma_expose,
-	.start = heca_rdma_start,
-	.read_pages = heca_rdma_read_pages,
-	.close = heca_rdma_close,
+	.recv_msg = heca_rdma_op_recv_msg,
+	.send_msg = heca_rdma_op_send_msg,
+	.expose = heca_rdma_op_expose,
+	.start = heca_rdma_op_start,
+	.read_pages = heca_rdma_op_read_pages,
+	.close = heca_rdma_op_close,
 };
 
-int heca_rdma_init(void)
+static int __init heca_rdma_init(void)
 {
 	int err;
 
@@ -2233,12 +2280,31 @@ int heca_rdma_init(void)
 		return -ENOMEM;
 	err = ib_register_client(&heca_rdma_client);
 	if (err)
-		destroy_workqueue(heca_rdma_wq);
+		goto err_destroy_wq;
+	err = heca_transport_register(&heca_rdma_transport);
+	if (err)
+		goto err_unregister_client;
+	return 0;
+
+err_unregister_client:
+	ib_unregister_client(&heca_rdma_client);
+err_destroy_wq:
+	destroy_workqueue(heca_rdma_wq);
 	return err;
 }
 
-void heca_rdma_exit(void)
+static void __exit heca_rdma_exit(void)
 {
+	/* No session holds the module: none uses the transport. */
+	heca_transport_unregister(&heca_rdma_transport);
 	ib_unregister_client(&heca_rdma_client);
 	destroy_workqueue(heca_rdma_wq);
 }
+
+module_init(heca_rdma_init);
+module_exit(heca_rdma_exit);
+
+MODULE_DESCRIPTION("heca: the RDMA transport (rdma_cm, RDMA READ)");
+MODULE_AUTHOR("The heca developers");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_HECA_TRANSPORT(HECA_TRANSPORT_RDMA);
