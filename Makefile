@@ -31,7 +31,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
 .PHONY: all module tools selftests check check-debug demo bench deps deps-debug \
-	lint checkpatch sparse clean
+	lint checkpatch sparse layers clean
 
 all: module tools selftests
 
@@ -71,7 +71,11 @@ sparse:
 	@! grep -E 'warning:|error:' build/sparse.log
 	@echo "sparse: clean"
 
-lint: checkpatch sparse
+# After sparse, which builds the objects it reads.
+layers:
+	kernel/check-layers.sh
+
+lint: checkpatch sparse layers
 
 check: deps
 	$(MAKE) all

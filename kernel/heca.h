@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * heca: module-internal definitions shared by its files.
+ * heca: the core: region objects, their memory, the session state machine,
+ * statistics, and the role interface.  See Documentation/design.rst for
+ * the layers (module and control device, region device and ioctls,
+ * session, roles, core); a file calls only into the layers below it.
  */
 #ifndef _HECA_H
 #define _HECA_H
@@ -8,6 +11,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -16,7 +20,48 @@
 
 struct mem_cgroup;
 struct heca_dest;
+struct heca_region;
 struct heca_session;
+struct work_struct;
+
+/**
+ * struct heca_role - what a region does as a source or a destination
+ * @name:	"source", "destination"
+ * @region_flags: HECA_REGION_DEST or 0, as HECA_IOC_REGION_LIST reports it
+ * @stats_role:	struct heca_stats.role: 0 source, 1 destination
+ * @accepts:	its session waits for the peer (the destination listens);
+ *		else it connects to it
+ * @vm_ops:	faults and writes of its mappings
+ * @alloc:	optional: set up the role's state of a region being created
+ * @free:	optional: free it; the region is unused
+ * @prepare:	a session is about to start (under the session lock):
+ *		reset what an earlier one left, or refuse with an errno
+ * @start:	optional: the session is connected and published: start the
+ *		role's threads
+ * @stop:	optional: the session ends: stop them (may sleep)
+ * @recv:	a control message from the peer; an error fails the session
+ * @wake:	optional: the session's state changed: wake the role's waiters
+ * @fill_stats:	the role's fields of HECA_IOC_STATS
+ *
+ * Each role is one table, chosen when the region is created; no lower
+ * layer branches on the role.
+ */
+struct heca_role {
+	const char *name;
+	u32 region_flags;
+	u32 stats_role;
+	bool accepts;
+	const struct vm_operations_struct *vm_ops;
+	int (*alloc)(struct heca_region *r);
+	void (*free)(struct heca_region *r);
+	int (*prepare)(struct heca_region *r);
+	int (*start)(struct heca_session *s);
+	void (*stop)(struct heca_session *s);
+	int (*recv)(struct heca_session *s, u16 type, const void *payload,
+		    size_t len);
+	void (*wake)(struct heca_region *r);
+	void (*fill_stats)(struct heca_region *r, struct heca_stats *st);
+};
 
 /**
  * struct heca_region_stats - counters behind HECA_IOC_STATS
@@ -65,13 +110,14 @@ struct heca_region_stats {
  * @resident:	number of entries in @pages
  * @memcg:	memory cgroup of the creator, charged for every page (a
  *		reference is held), or NULL when memcg is disabled
+ * @role:	source or destination; constant after creation
  * @dest:	page state of a destination region; NULL for a source
  * @session_lock: serializes starting, switching and ending sessions
  * @session:	the current session or NULL; guarded by @session_lock
- * @live_session: the same, for contexts that cannot take @session_lock;
- *		guarded by @state_lock
- * @state_lock:	guards @state, @error, @transport, @t_switch, @t_end,
- *		@synced_round, @switched
+ * @end_work:	ends the current session (queued on COMPLETE or FAILED), or
+ *		NULL; guarded by @state_lock
+ * @state_lock:	guards @state, @end_work, @error, @transport, @t_switch,
+ *		@t_end, @synced_round, @switched
  * @state:	enum heca_state of the region's session
  * @error:	positive errno a failed session ended with
  * @transport:	HECA_TRANSPORT_* of the last session
@@ -105,10 +151,11 @@ struct heca_region {
 	atomic_long_t resident;
 	struct mem_cgroup *memcg;
 
+	const struct heca_role *role;
 	struct heca_dest *dest;
 	struct mutex session_lock;	/* see above */
 	struct heca_session *session;
-	struct heca_session *live_session;
+	struct work_struct *end_work;
 	spinlock_t state_lock;		/* see above */
 	enum heca_state state;
 	int error;
@@ -124,23 +171,16 @@ struct heca_region {
 	u32 dirty_round;
 };
 
-static inline bool heca_region_is_dest(const struct heca_region *r)
-{
-	return r->dest;
-}
+/* Roles (source.c, dest.c) */
+extern const struct heca_role heca_source_role;
+extern const struct heca_role heca_dest_role;
 
-/* main.c */
-int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
-		 void __user *uarg);
-
-/* session.c */
-int heca_sessions_init(void);
-void heca_sessions_exit(void);
-
-/* region.c: the set of regions and their char devices */
+/* region.c: the set of regions */
 int heca_regions_init(void);
 void heca_regions_exit(void);
-int heca_region_create(const struct heca_region_create *arg);
+int heca_region_create(const struct heca_region_create *arg,
+		       const struct heca_role *role,
+		       const struct file_operations *fops);
 int heca_region_destroy(const struct heca_region_destroy *arg);
 int heca_region_list(struct heca_region_list *arg);
 void heca_region_get(struct heca_region *r);
@@ -148,19 +188,28 @@ void heca_region_put(struct heca_region *r);
 int heca_region_use(struct heca_region *r);
 void heca_region_unuse(struct heca_region *r);
 
-/* dirty.c: write tracking of source regions */
-vm_fault_t heca_page_mkwrite(struct vm_fault *vmf);
-long heca_dirty_take(struct heca_region *r, unsigned long *out);
-void heca_dirty_free(struct heca_region *r);
-void heca_dirty_reset(struct heca_region *r);
-int heca_dirty_ioctl(struct heca_region *r, struct heca_dirty *a);
-
-/* region_mm.c: region memory, mappings and faults */
+/* region_mm.c: region memory and mappings */
 int heca_region_mm_init(struct heca_region *r);
 void heca_region_mm_free(struct heca_region *r);
 int heca_region_mmap(struct file *file, struct vm_area_struct *vma);
 loff_t heca_region_llseek(struct file *file, loff_t offset, int whence);
-struct page *heca_region_page(struct heca_region *r, pgoff_t idx);
+struct page *heca_region_page(struct heca_region *r, pgoff_t idx,
+			      bool *fresh);
 struct page *heca_region_alloc_page(struct heca_region *r);
+vm_fault_t heca_region_page_mkwrite(struct vm_fault *vmf);
+
+/* state.c: the session state machine */
+int heca_state_init(void);
+void heca_state_exit(void);
+enum heca_state heca_region_state(struct heca_region *r);
+bool heca_region_set_state(struct heca_region *r, enum heca_state next,
+			   int err);
+void heca_region_set_end_work(struct heca_region *r, struct work_struct *work);
+void heca_session_fail(struct heca_region *r, int err, const char *why);
+
+/* stats.c */
+void heca_stats_fault_time(struct heca_region *r, u64 ns);
+void heca_stats_fill(struct heca_region *r, struct heca_stats *st);
+void heca_stats_reset(struct heca_region *r);
 
 #endif /* _HECA_H */

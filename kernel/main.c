@@ -15,34 +15,8 @@
 #include <linux/uaccess.h>
 
 #include "heca.h"
+#include "region_dev.h"
 #include "transport.h"
-
-/**
- * heca_copy_in() - fetch an ioctl argument and check its size
- * @karg:  kernel copy, @size bytes; its first field is the u32 argsz
- * @size:  sizeof the structure the kernel knows
- * @cmd:   the ioctl number the caller used
- * @want:  the ioctl number of that structure
- * @uarg:  the caller's pointer
- *
- * Dispatch is on the ioctl's number alone, so a caller built against a
- * structure of another size reaches here and gets -EINVAL, like a caller
- * whose argsz is not @size.
- *
- * Return: 0, -EINVAL or -EFAULT.
- */
-int heca_copy_in(void *karg, size_t size, unsigned int cmd, unsigned int want,
-		 void __user *uarg)
-{
-	u32 argsz;
-
-	if (cmd != want)
-		return -EINVAL;
-	if (copy_from_user(karg, uarg, size))
-		return -EFAULT;
-	memcpy(&argsz, karg, sizeof(argsz));
-	return argsz == size ? 0 : -EINVAL;
-}
 
 static int heca_ctl_version(unsigned int cmd, void __user *uarg)
 {
@@ -84,7 +58,12 @@ static long heca_ctl_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(HECA_IOC_REGION_CREATE):
 		err = heca_copy_in(&a.create, sizeof(a.create), cmd,
 				   HECA_IOC_REGION_CREATE, uarg);
-		return err ?: heca_region_create(&a.create);
+		if (err)
+			return err;
+		return heca_region_create(&a.create,
+					  a.create.flags & HECA_REGION_DEST ?
+					  &heca_dest_role : &heca_source_role,
+					  &heca_region_fops);
 	case _IOC_NR(HECA_IOC_REGION_DESTROY):
 		err = heca_copy_in(&a.destroy, sizeof(a.destroy), cmd,
 				   HECA_IOC_REGION_DESTROY, uarg);
@@ -125,13 +104,13 @@ static int __init heca_init(void)
 	if (err)
 		return err;
 
-	err = heca_sessions_init();
+	err = heca_state_init();
 	if (err)
 		goto err_tcp_exit;
 
 	err = heca_regions_init();
 	if (err)
-		goto err_sessions_exit;
+		goto err_state_exit;
 
 	err = misc_register(&heca_ctl_dev);
 	if (err)
@@ -143,8 +122,8 @@ static int __init heca_init(void)
 
 err_regions_exit:
 	heca_regions_exit();
-err_sessions_exit:
-	heca_sessions_exit();
+err_state_exit:
+	heca_state_exit();
 err_tcp_exit:
 	heca_tcp_exit();
 	return err;
@@ -154,7 +133,7 @@ static void __exit heca_exit(void)
 {
 	misc_deregister(&heca_ctl_dev);
 	heca_regions_exit();
-	heca_sessions_exit();
+	heca_state_exit();
 	heca_tcp_exit();
 	pr_info("unloaded\n");
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heca: the set of regions and their character devices /dev/heca/<name>.
+ * heca: region objects: the set of regions, their names, lifetimes and
+ * character devices /dev/heca/<name> (whose file operations, the region
+ * device, come from the layer above: ioctl.c).
  *
  * Lifetime: a region is a struct device.  Creation takes the first
  * reference and publishes the name; destroy drops it after unpublishing,
@@ -16,7 +18,6 @@
 #include <linux/uaccess.h>
 
 #include "heca.h"
-#include "session.h"
 
 /* Guards heca_regions and each region's node, users and dead. */
 static DEFINE_MUTEX(heca_regions_lock);
@@ -73,8 +74,8 @@ static void heca_region_release(struct device *dev)
 {
 	struct heca_region *r = to_region(dev);
 
-	heca_dest_free(r);
-	heca_dirty_free(r);
+	if (r->role->free)
+		r->role->free(r);
 	heca_region_mm_free(r);
 	if (r->minor >= 0)
 		ida_free(&heca_minor_ida, r->minor);
@@ -124,38 +125,6 @@ void heca_region_unuse(struct heca_region *r)
 	put_device(&r->dev);
 }
 
-static int heca_region_open(struct inode *inode, struct file *file)
-{
-	struct heca_region *r = container_of(inode->i_cdev, struct heca_region,
-					     cdev);
-	int err;
-
-	err = heca_region_use(r);
-	if (err)
-		return err;
-
-	file->private_data = r;
-	/* Every open shares the region's address_space (as DRM does). */
-	file->f_mapping = r->inode->i_mapping;
-	return 0;
-}
-
-static int heca_region_release_file(struct inode *inode, struct file *file)
-{
-	heca_region_unuse(file->private_data);
-	return 0;
-}
-
-static const struct file_operations heca_region_fops = {
-	.owner = THIS_MODULE,
-	.open = heca_region_open,
-	.release = heca_region_release_file,
-	.mmap = heca_region_mmap,
-	.llseek = heca_region_llseek,
-	.unlocked_ioctl = heca_region_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
-
 static bool heca_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
@@ -163,14 +132,18 @@ static bool heca_zero(const void *p, size_t len)
 
 /**
  * heca_region_create() - create a region and its node /dev/heca/<name>
- * @arg: the caller's request, copied from userspace, argsz checked
+ * @arg:  the caller's request, copied from userspace, argsz checked
+ * @role: what the region is (HECA_REGION_DEST in @arg->flags chose it)
+ * @fops: the file operations of its node
  *
  * Return: 0; -EINVAL for unknown flags, nonzero reserved fields, a bad name, or
  * a size that is 0, not page-aligned or over HECA_REGION_MAX_BYTES;
  * -EEXIST if the name is taken; -ENOSPC with HECA_MAX_REGIONS regions;
  * -ENOMEM.
  */
-int heca_region_create(const struct heca_region_create *arg)
+int heca_region_create(const struct heca_region_create *arg,
+		       const struct heca_role *role,
+		       const struct file_operations *fops)
 {
 	struct heca_region *r;
 	int minor, err;
@@ -190,6 +163,7 @@ int heca_region_create(const struct heca_region_create *arg)
 	memcpy(r->name, arg->name, HECA_NAME_MAX);
 	r->size = arg->size;
 	r->npages = arg->size >> PAGE_SHIFT;
+	r->role = role;
 	r->minor = -1;
 	INIT_LIST_HEAD(&r->node);
 	mutex_init(&r->session_lock);
@@ -205,8 +179,8 @@ int heca_region_create(const struct heca_region_create *arg)
 	err = heca_region_mm_init(r);
 	if (err)
 		goto err_put_device;
-	if (arg->flags & HECA_REGION_DEST) {
-		err = heca_dest_alloc(r);
+	if (role->alloc) {
+		err = role->alloc(r);
 		if (err)
 			goto err_put_device;
 	}
@@ -214,7 +188,7 @@ int heca_region_create(const struct heca_region_create *arg)
 	err = dev_set_name(&r->dev, "%s", r->name);
 	if (err)
 		goto err_put_device;
-	cdev_init(&r->cdev, &heca_region_fops);
+	cdev_init(&r->cdev, fops);
 	r->cdev.owner = THIS_MODULE;
 
 	mutex_lock(&heca_regions_lock);
@@ -320,7 +294,7 @@ int heca_region_list(struct heca_region_list *arg)
 			e->size = r->size;
 			e->resident = atomic_long_read(&r->resident);
 			e->users = r->users;
-			e->flags = heca_region_is_dest(r) ? HECA_REGION_DEST : 0;
+			e->flags = r->role->region_flags;
 			e->dev_major = MAJOR(r->dev.devt);
 			e->dev_minor = MINOR(r->dev.devt);
 		}

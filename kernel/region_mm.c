@@ -21,7 +21,6 @@
 #include <linux/sched/mm.h>
 
 #include "heca.h"
-#include "session.h"
 
 #define HECA_FS_MAGIC	0x68656361	/* "heca" */
 
@@ -133,8 +132,9 @@ struct page *heca_region_alloc_page(struct heca_region *r)
 
 /**
  * heca_region_page() - the page at @idx, allocated zeroed on first use
- * @r:   the region
- * @idx: page offset, below @r->npages
+ * @r:     the region
+ * @idx:   page offset, below @r->npages
+ * @fresh: optional: set to whether this call allocated the page
  *
  * The page is charged to the creator's memcg even when another task (a
  * vCPU thread, KVM's async page-fault worker) faults it in.
@@ -142,11 +142,14 @@ struct page *heca_region_alloc_page(struct heca_region *r)
  * Return: the page (no reference taken: it lives as long as @r), or an
  * ERR_PTR: -ENOMEM.
  */
-struct page *heca_region_page(struct heca_region *r, pgoff_t idx)
+struct page *heca_region_page(struct heca_region *r, pgoff_t idx,
+			      bool *fresh)
 {
 	struct mem_cgroup *old_memcg;
 	struct page *page, *old;
 
+	if (fresh)
+		*fresh = false;
 	page = xa_load(&r->pages, idx);
 	if (page)
 		return page;
@@ -167,34 +170,32 @@ struct page *heca_region_page(struct heca_region *r, pgoff_t idx)
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 	}
 	atomic_long_inc(&r->resident);
-	if (heca_region_is_dest(r))
-		atomic64_inc(&r->stats.pages_zero);
+	if (fresh)
+		*fresh = true;
 	return page;
 }
 
-static vm_fault_t heca_vm_fault(struct vm_fault *vmf)
+/**
+ * heca_region_page_mkwrite() - the first write to a page mapped read-only
+ * @vmf: the fault
+ *
+ * Return: VM_FAULT_LOCKED, the page locked until its PTE is writable (so
+ * that whoever write-protects or unmaps the page under its lock does not
+ * miss this mapping), or VM_FAULT_NOPAGE if the page is no longer the
+ * region's.
+ */
+vm_fault_t heca_region_page_mkwrite(struct vm_fault *vmf)
 {
 	struct heca_region *r = vmf->vma->vm_private_data;
-	struct page *page;
+	struct page *page = vmf->page;
 
-	if (unlikely(vmf->pgoff >= r->npages))
-		return VM_FAULT_SIGBUS;
-	if (heca_region_is_dest(r))
-		return heca_dest_fault(r, vmf);
-
-	page = heca_region_page(r, vmf->pgoff);
-	if (IS_ERR(page))
-		return vmf_error(PTR_ERR(page));
-
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	lock_page(page);
+	if (page->mapping != r->inode->i_mapping) {
+		unlock_page(page);
+		return VM_FAULT_NOPAGE;
+	}
+	return VM_FAULT_LOCKED;
 }
-
-static const struct vm_operations_struct heca_vm_ops = {
-	.fault = heca_vm_fault,
-	.page_mkwrite = heca_page_mkwrite,
-};
 
 /**
  * heca_region_mmap() - map a region (or part of it)
@@ -221,7 +222,7 @@ int heca_region_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP;
-	vma->vm_ops = &heca_vm_ops;
+	vma->vm_ops = r->role->vm_ops;
 	vma->vm_private_data = r;
 	return 0;
 }

@@ -7,7 +7,6 @@
 #include <linux/math64.h>
 
 #include "heca.h"
-#include "session.h"
 
 /**
  * heca_stats_fault_time() - account one fault's service time
@@ -67,7 +66,6 @@ void heca_stats_reset(struct heca_region *r)
 void heca_stats_fill(struct heca_region *r, struct heca_stats *st)
 {
 	struct heca_region_stats *rs = &r->stats;
-	struct heca_dest *d = r->dest;
 	u64 t_switch, t_end;
 
 	spin_lock_irq(&r->state_lock);
@@ -78,21 +76,10 @@ void heca_stats_fill(struct heca_region *r, struct heca_stats *st)
 	t_end = r->t_end;
 	st->synced_round = r->synced_round;
 	spin_unlock_irq(&r->state_lock);
-	st->round = r->dirty_round;
 
-	st->role = d ? 1 : 0;
+	st->role = r->role->stats_role;
 	st->pages_total = r->npages;
-	if (d) {
-		spin_lock(&d->lock);
-		st->pages_present = d->nr_fetched;
-		st->pages_remote = d->nr_remote;
-		st->round = d->round;
-		st->synced_round = d->synced;
-		spin_unlock(&d->lock);
-	} else {
-		st->pages_present = atomic_long_read(&r->resident);
-		st->pages_remote = st->pages_present;
-	}
+	r->role->fill_stats(r, st);
 	st->pages_zero = atomic64_read(&rs->pages_zero);
 	st->pages_on_demand = atomic64_read(&rs->pages_on_demand);
 	st->pages_prefetched = atomic64_read(&rs->pages_prefetched);

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "heca.h"
+#include "source.h"
 
 /**
  * heca_page_mkwrite() - the first write to a write-protected page
@@ -31,16 +32,12 @@
 vm_fault_t heca_page_mkwrite(struct vm_fault *vmf)
 {
 	struct heca_region *r = vmf->vma->vm_private_data;
-	struct page *page = vmf->page;
+	vm_fault_t ret;
 
-	lock_page(page);
-	if (page->mapping != r->inode->i_mapping) {
-		unlock_page(page);
-		return VM_FAULT_NOPAGE;
-	}
-	if (READ_ONCE(r->dirty_armed))
-		set_bit(page->index, r->dirty);
-	return VM_FAULT_LOCKED;
+	ret = heca_region_page_mkwrite(vmf);
+	if (ret == VM_FAULT_LOCKED && READ_ONCE(r->dirty_armed))
+		set_bit(vmf->page->index, r->dirty);
+	return ret;
 }
 
 /*
@@ -162,8 +159,8 @@ void heca_dirty_free(struct heca_region *r)
  * @r: the region
  * @a: the argument, argsz checked; @a->pages and @a->round are set
  *
- * Return: 0; -EINVAL for a destination region, nonzero flags or reserved
- * fields or a short buffer; -EBUSY while a session exists; -EFAULT;
+ * Return: 0; -EINVAL for nonzero flags or reserved fields or a short
+ * buffer (the dispatcher refuses a destination region); -EBUSY while a session exists; -EFAULT;
  * -ENOMEM.
  */
 int heca_dirty_ioctl(struct heca_region *r, struct heca_dirty *a)
@@ -177,7 +174,7 @@ int heca_dirty_ioctl(struct heca_region *r, struct heca_dirty *a)
 	if (a->flags || a->reserved0 ||
 	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
 		return -EINVAL;
-	if (heca_region_is_dest(r) || a->bitmap_bytes < words * sizeof(u64))
+	if (a->bitmap_bytes < words * sizeof(u64))
 		return -EINVAL;
 
 	set = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long), GFP_KERNEL);

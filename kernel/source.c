@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heca: the source side of a session.
+ * heca: the source role.
  *
  * The source's pages stay where they are; the transport reads them when the
  * destination asks (TCP) or the destination reads them itself (RDMA).  At
@@ -14,6 +14,7 @@
 
 #include "heca.h"
 #include "session.h"
+#include "source.h"
 
 /*
  * Words per EXISTS chunk: as many as fit a control message with the chunk's
@@ -177,3 +178,112 @@ int heca_source_switchover(struct heca_session *s)
 	sw.remote = cpu_to_le64(bitmap_weight(s->sent, r->npages));
 	return s->t->send_msg(s->conn, HECA_MSG_SWITCH, &sw, sizeof(sw));
 }
+
+/* Source: the destination holds every page of a round. */
+static int heca_source_synced(struct heca_region *r, const void *payload,
+			      size_t len)
+{
+	const struct heca_msg_round *m = payload;
+	u32 round;
+
+	if (len != sizeof(*m) || m->reserved || m->pages)
+		return -EPROTO;
+	round = le32_to_cpu(m->round);
+	spin_lock_irq(&r->state_lock);
+	if (round <= r->synced_round || round > r->dirty_round) {
+		spin_unlock_irq(&r->state_lock);
+		return -EPROTO;
+	}
+	r->synced_round = round;
+	spin_unlock_irq(&r->state_lock);
+	wake_up_all(&r->state_wq);
+	return 0;
+}
+
+/* Source: the destination took the switchover; the VM may run there. */
+static int heca_source_switched(struct heca_region *r)
+{
+	int err = 0;
+
+	spin_lock_irq(&r->state_lock);
+	if (r->switched || r->state != HECA_STATE_RUNNING)
+		err = -EPROTO;
+	else
+		r->switched = true;
+	spin_unlock_irq(&r->state_lock);
+	wake_up_all(&r->state_wq);
+	return err;
+}
+
+/* A message from the destination: DONE, SYNCED or SWITCHED. */
+static int heca_source_recv(struct heca_session *s, u16 type,
+			    const void *payload, size_t len)
+{
+	struct heca_region *r = s->r;
+
+	switch (type) {
+	case HECA_MSG_DONE:
+		/* Only after the switchover: every page then went. */
+		return !len && heca_region_set_state(r, HECA_STATE_COMPLETE, 0) ?
+		       0 : -EPROTO;
+	case HECA_MSG_SYNCED:
+		return heca_source_synced(r, payload, len);
+	case HECA_MSG_SWITCHED:
+		return len ? -EPROTO : heca_source_switched(r);
+	default:
+		return -EPROTO;
+	}
+}
+
+/*
+ * A new session starts from a clean slate: the source forgets the write
+ * tracking of an earlier session or of HECA_IOC_DIRTY (its first round
+ * takes every page again).
+ */
+static int heca_source_prepare(struct heca_region *r)
+{
+	lockdep_assert_held(&r->session_lock);
+	heca_dirty_reset(r);
+	return 0;
+}
+
+static void heca_source_fill_stats(struct heca_region *r,
+				   struct heca_stats *st)
+{
+	st->round = r->dirty_round;
+	st->pages_present = atomic_long_read(&r->resident);
+	st->pages_remote = st->pages_present;
+}
+
+static vm_fault_t heca_source_fault(struct vm_fault *vmf)
+{
+	struct heca_region *r = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (unlikely(vmf->pgoff >= r->npages))
+		return VM_FAULT_SIGBUS;
+	page = heca_region_page(r, vmf->pgoff, NULL);
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct heca_source_vm_ops = {
+	.fault = heca_source_fault,
+	.page_mkwrite = heca_page_mkwrite,
+};
+
+const struct heca_role heca_source_role = {
+	.name = "source",
+	.region_flags = 0,
+	.stats_role = 0,
+	.accepts = false,
+	.vm_ops = &heca_source_vm_ops,
+	.free = heca_dirty_free,
+	.prepare = heca_source_prepare,
+	.recv = heca_source_recv,
+	.fill_stats = heca_source_fill_stats,
+};
