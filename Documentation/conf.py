@@ -4,7 +4,8 @@
 # the headers with ".. kernel-doc::", by the kernel's own scripts/kernel-doc
 # and Documentation/sphinx/kerneldoc.py, which Documentation/lint.sh takes
 # from Debian's linux-source-6.1 tarball at build time (nothing of the
-# kernel's is kept here) and points to with HECA_KERNEL_SRC.
+# kernel's is kept here) and points to with HECA_KERNEL_SRC (an absolute
+# path: Sphinx reads this file from Documentation/).
 #
 #   Documentation/lint.sh          kernel-doc -none on the headers, then this
 #                                  build with warnings as errors
