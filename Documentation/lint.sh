@@ -58,7 +58,9 @@ sphinx() {
 		exit 1
 	}
 	rm -rf "$top/build/doc/html" "$top/build/doc/doctrees"
-	HECA_KERNEL_SRC=$cache sphinx-build -W --keep-going -q -b html \
+	# KDOC_WERROR: a warning of kernel-doc, e.g. an identifier no header has
+	# any more, fails the build like a warning of Sphinx.
+	KDOC_WERROR=1 HECA_KERNEL_SRC=$cache sphinx-build -W --keep-going -q -b html \
 		-d "$top/build/doc/doctrees" "$top/Documentation" "$top/build/doc/html"
 	echo "sphinx: clean (build/doc/html/index.html)"
 }
