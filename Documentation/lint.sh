@@ -49,7 +49,7 @@ kernel_doc() {
 		fi
 	done
 	[ $bad = 0 ] || { echo "kernel-doc: warnings in headers (see above)" >&2; return 1; }
-	echo "kernel-doc: clean ($n headers${pending:+; not yet clean, not fatal: $pending})"
+	echo "kernel-doc: clean ($n headers${pending:+; warnings not fatal in: $pending})"
 }
 
 sphinx() {
