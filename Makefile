@@ -26,7 +26,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
 	libibverbs-dev librdmacm-dev \
-	libjson-c-dev pkg-config gnuplot-nox socat jq
+	libjson-c-dev pkg-config gnuplot-nox socat jq python3-sphinx
 # What building the debug kernel needs on top (selftests/debug/build-kernel.sh).
 DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
@@ -76,6 +76,7 @@ layers:
 	kernel/check-layers.sh
 
 lint: checkpatch sparse layers
+	Documentation/lint.sh
 
 check: deps
 	$(MAKE) all
