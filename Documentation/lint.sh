@@ -16,7 +16,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$top/build/doc/kernel
 tarball=${LINUX_SOURCE_TARBALL:-$(ls /usr/src/linux-source-6.*.tar.xz 2>/dev/null | sort -V | tail -n 1)}
-pending=${HECA_KDOC_PENDING-kernel/heca.h}
+pending=${HECA_KDOC_PENDING-}
 
 fetch() {
 	[ -f "$cache/scripts/kernel-doc" ] &&

@@ -65,7 +65,26 @@ struct heca_role {
 
 /**
  * struct heca_region_stats - counters behind HECA_IOC_STATS
+ * @pages_zero:	destination: pages allocated zero (the source has none)
+ * @pages_on_demand: destination: pages a fault waited for, fetched
+ * @pages_prefetched: destination: the other pages fetched
+ * @pages_sent:	source: pages served to reads (TCP)
+ * @bytes_rx:	bytes received, headers included
+ * @bytes_tx:	bytes sent, headers included
+ * @requests:	reads: served (source, TCP) or completed (destination)
+ * @faults:	destination: faults that queued an urgent fetch
+ * @faults_nowait: destination: faults answered VM_FAULT_RETRY at once
+ *		(KVM's first try)
+ * @faults_async: destination: faults from KVM's async page-fault worker
  * @lock:	guards the fault_* fields
+ * @fault_ns_min: shortest fault service time, ns
+ * @fault_ns_max: longest
+ * @fault_ns_sum: sum of all
+ * @fault_count: faults timed
+ * @fault_hist:	log2-microsecond histogram of the fault service times
+ *
+ * Every atomic counter is reset when a session starts
+ * (heca_stats_reset()).
  */
 struct heca_region_stats {
 	atomic64_t pages_zero;

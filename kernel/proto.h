@@ -70,8 +70,9 @@ struct heca_msg_hello {
 
 /**
  * struct heca_msg_reject - why the destination refused the source
- * @error:	positive errno: EACCES (token), EPROTONOSUPPORT (version),
- *		EINVAL (page or region size)
+ * @error:	positive errno: EACCES (token), EINVAL (page or region
+ *		size), EPROTO (a malformed HELLO); another protocol version
+ *		gets no REJECT: the destination hangs up
  */
 struct heca_msg_reject {
 	__le32 error;

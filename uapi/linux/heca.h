@@ -11,8 +11,8 @@
  * @argsz (the caller sets it to sizeof the structure it passes) and @flags.
  * The kernel refuses with -EINVAL a structure whose @argsz is not the size it
  * knows, unknown @flags bits, and reserved fields that are not zero, so that
- * they can be given a meaning later.  All fields are little-endian on the
- * wire (there is none yet) and native-endian here.
+ * they can be given a meaning later.  Fields are native-endian (the wire
+ * protocol between hosts, kernel/proto.h, is little-endian and apart).
  *
  * See Documentation/uapi.rst for every ioctl, its errors and its numbers.
  */
@@ -178,12 +178,15 @@ struct heca_addr {
  * @flags:	must be 0
  * @transport:	HECA_TRANSPORT_TCP or HECA_TRANSPORT_RDMA (rdma_cm over an
  *		RDMA device with the address; the destination READs the
- *		source's pages, registered read-only at the switchover)
+ *		source's pages, registered read-only before each pre-copy
+ *		round and at the switchover)
  * @timeout_ms:	how long to wait for the peer (listen, connect, handshake);
  *		0: 30000
  * @fault_timeout_ms: how long a fault on an absent page of a destination
  *		may wait before the session is declared failed and faults get
- *		SIGBUS; 0: 30000
+ *		SIGBUS (KVM's first try: VM_FAULT_HWPOISON, a machine check);
+ *		it also bounds sends, stall detection and the wait for
+ *		SWITCHED; 0: 30000
  * @reserved0:	must be 0
  * @addr:	destination: where to listen; source: where to connect
  * @token:	a per-session secret both ends were given (e.g. by hecactl);
@@ -213,8 +216,9 @@ struct heca_session_start {
  * @flags:	must be 0
  * @reserved:	must be 0
  *
- * Source only.  Tells the destination which pages exist at the source
- * (the others are zero and never sent) and lets it run: from now on its
+ * Source only.  Sends the final set (after pre-copy rounds: the pages
+ * written since the last one; without rounds: every page the source has,
+ * the others being zero and never sent) and lets the destination run: from now on its
  * faults fetch pages on demand and the rest is pulled in the background.
  * Returns once the destination has taken it (the VM may be resumed there
  * then), within the session's fault timeout.  The source keeps serving
@@ -326,7 +330,8 @@ struct heca_round {
  * @fault_ns_sum: sum of fault service times (average: / @fault_count)
  * @fault_count: fault service times measured
  * @fault_hist:	log2 histogram of fault service times in microseconds
- * @round:	pre-copy rounds sent (source) or received (destination)
+ * @round:	pre-copy rounds sent (source) or received (destination) in
+ *		this session (the count restarts at HECA_IOC_SESSION_START)
  * @synced_round: the last round the destination holds entirely
  * @reserved:	0
  */
@@ -370,7 +375,8 @@ struct heca_stats {
  * @bitmap_bytes: size of the buffer at @bitmap, at least 8 * words
  * @pages:	out: pages in the set
  * @round:	out: 1 for the first call, which arms write tracking and
- *		takes every page the region has; then 2, 3, ...
+ *		takes every page the region has; then 2, 3, ... (a session
+ *		start resets tracking: the next call is 1 again)
  * @reserved0:	must be 0
  * @reserved:	must be 0
  *
