@@ -8,6 +8,11 @@
 #                   fault injection, ...), built once into a cache (selftests/debug/)
 #   make demo       install what is missing, build, run the demo in the lab
 #   make deps       install the Debian packages the build and the lab need
+#   make install    heca.ko and heca_rdma.ko into /lib/modules/<v>/extra (then
+#                   depmod: "modprobe heca" works, and heca_rdma loads on the
+#                   first RDMA session), hecactl into $(PREFIX)/sbin;
+#                   DESTDIR=DIR installs under DIR instead (no depmod)
+#   make uninstall  remove what make install put there
 #
 # KDIR=/lib/modules/<v>/build overrides the kernel to build against; by default
 # the newest version that has both /boot/vmlinuz-<v> and /lib/modules/<v>/build.
@@ -30,7 +35,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 # What building the debug kernel needs on top (selftests/debug/build-kernel.sh).
 DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
-.PHONY: all module tools selftests check check-debug demo bench deps deps-debug \
+.PHONY: all module tools selftests install uninstall check check-debug demo bench deps deps-debug \
 	lint checkpatch sparse layers clean
 
 all: module tools selftests
@@ -44,6 +49,20 @@ tools:
 
 selftests: tools
 	$(MAKE) -C selftests
+
+PREFIX ?= /usr/local
+# Signing needs the distribution's key, which a build host does not have.
+install: module tools
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=extra CONFIG_MODULE_SIG_ALL= modules_install
+	install -D -m 0755 tools/hecactl/hecactl $(DESTDIR)$(PREFIX)/sbin/hecactl
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/heca.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/extra/heca_rdma.ko \
+		$(DESTDIR)$(PREFIX)/sbin/hecactl
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # $(call install,PACKAGES): apt-get install those not installed yet.
 define install

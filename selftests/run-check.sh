@@ -14,6 +14,8 @@ start=$(date +%s)
 rc=0
 echo "== host: hecactl unit tests"
 make -s -C "$top/tools/hecactl" test || rc=1
+echo "== host: make install, and what modprobe then loads"
+"$top/selftests/install_test.sh" || rc=1
 
 # A lab VM that froze as a whole under TCG, as seen now and then with
 # nested KVM under QEMU 7.2 TCG (a vCPU stuck in the int3 of kernel text
