@@ -15,7 +15,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
 #define MEM		(16 * MiB)
 #define NPAGES		(MEM / 4096)
@@ -124,12 +123,12 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 		SKIP(return, "no rxe0/rxe1: run in the lab");
 	err = tracing_ready();
 	ASSERT_EQ(0, err) TH_LOG("tracefs or events/heca: %s", strerror(-err));
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 
 	heca_unique_name(src, sizeof(src), "fsrc");
 	heca_unique_name(dst, sizeof(dst), "fdst");
-	ASSERT_EQ(0, heca_create(ctl, src, MEM));
+	ASSERT_EQ(0, heca_region_create(ctl, src, MEM, 0));
 	memcpy(c.name, dst, strlen(dst));
 	c.flags = HECA_REGION_DEST;
 	ASSERT_EQ(0, ioctl(ctl, HECA_IOC_REGION_CREATE, &c));
@@ -167,8 +166,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 		pthread_join(th[i], NULL);
 		EXPECT_EQ(0, rd[i].bad) TH_LOG("thread %lu", i);
 	}
-	ASSERT_EQ(0, heca_wait(dfd, HECA_STATE_COMPLETE, 60000, NULL, NULL));
-	ASSERT_EQ(0, heca_wait(sfd, HECA_STATE_COMPLETE, 30000, NULL, NULL));
+	ASSERT_EQ(0, heca_wait_state(dfd, HECA_STATE_COMPLETE, 60000, NULL, NULL));
+	ASSERT_EQ(0, heca_wait_state(sfd, HECA_STATE_COMPLETE, 30000, NULL, NULL));
 	for (p = 0; p < NPAGES; p++)
 		for (i = 0; i < 512; i++)
 			ASSERT_EQ(p % 4 == 3 ? 0 : word(p, i), d[p * 512 + i]);
@@ -261,8 +260,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	munmap(d, MEM);
 	close(sfd);
 	close(dfd);
-	EXPECT_EQ(0, heca_destroy_settled(ctl, src));
-	EXPECT_EQ(0, heca_destroy_settled(ctl, dst));
+	EXPECT_EQ(0, heca_region_destroy_settled(ctl, src));
+	EXPECT_EQ(0, heca_region_destroy_settled(ctl, dst));
 	close(ctl);
 }
 

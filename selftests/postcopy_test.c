@@ -19,7 +19,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
@@ -41,30 +40,20 @@ struct side {
 
 static int side_open(struct side *s, int ctl, const char *what, bool dest)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
-	char path[64];
+	void *mem;
 
 	heca_unique_name(s->name, sizeof(s->name), what);
-	memcpy(c.name, s->name, strlen(s->name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
-		return -errno;
-	heca_region_path(path, sizeof(path), s->name);
-	s->fd = open(path, O_RDWR | O_CLOEXEC);
+	s->fd = heca_region_setup(ctl, s->name, MEM, dest ? HECA_REGION_DEST : 0,
+				  &mem);
 	if (s->fd < 0)
-		return -errno;
-	s->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-	return s->mem == MAP_FAILED ? -errno : 0;
+		return s->fd;
+	s->mem = mem;
+	return 0;
 }
 
 static void side_close(struct side *s, int ctl)
 {
-	if (s->mem && s->mem != MAP_FAILED)
-		munmap(s->mem, MEM);
-	if (s->fd > 0)
-		close(s->fd);
-	if (s->name[0])
-		heca_destroy_settled(ctl, s->name);
+	heca_region_teardown(ctl, s->name, s->fd > 0 ? s->fd : -1, s->mem, MEM);
 }
 
 /* Below the ephemeral range (32768-60999): a client's port is never ours. */
@@ -269,7 +258,7 @@ FIXTURE_SETUP(mig)
 	srand(time(NULL) ^ getpid());
 	heca_vm_init(&self->a);
 	heca_vm_init(&self->b);
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	ASSERT_EQ(0, side_open(&self->src, self->ctl, "src", false));
 	ASSERT_EQ(0, side_open(&self->dst, self->ctl, "dst", true));
@@ -289,8 +278,8 @@ FIXTURE_TEARDOWN(mig)
 	heca_vm_release(&self->a);
 	heca_vm_release(&self->b);
 	/* A session still running is aborted so that the regions can go. */
-	ioctl(self->src.fd, HECA_IOC_SESSION_ABORT);
-	ioctl(self->dst.fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(self->src.fd);
+	heca_session_abort(self->dst.fd);
 	side_close(&self->src, self->ctl);
 	side_close(&self->dst, self->ctl);
 	close(self->ctl);
@@ -447,7 +436,7 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	ASSERT_NE(NULL, sums);
 	for (i = first; i < last; i++)
 		sums[i] = page_sum(self->src.mem + i * 4096);
-	ASSERT_EQ(0, heca_find(self->ctl, self->src.name, &src_info));
+	ASSERT_EQ(0, heca_region_find(self->ctl, self->src.name, &src_info));
 	/* The data, and the guest's parameters, code and stack pages. */
 	EXPECT_EQ(last - first + 3, src_info.resident);
 
@@ -468,10 +457,10 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	}
 	EXPECT_EQ(0, bad) TH_LOG("the guest found %u bad pages", bad);
 
-	ASSERT_EQ(0, heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 120000,
+	ASSERT_EQ(0, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 120000,
 			       &reached, &error))
 		TH_LOG("destination: state %u error %u", reached, error);
-	ASSERT_EQ(0, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
+	ASSERT_EQ(0, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
 			       &reached, &error))
 		TH_LOG("source: state %u error %u", reached, error);
 
@@ -566,13 +555,13 @@ TEST_F_TIMEOUT(mig, peer_gone, 120)
 
 	run_source(_metadata, self, variant, &regs, &sregs);
 	connect_sides(_metadata, self, variant, 60000);
-	ASSERT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 1000,
+	ASSERT_EQ(0, heca_session_abort(self->src.fd));
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 1000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ECANCELED, error);
 
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 30000,
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 30000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
@@ -627,12 +616,12 @@ TEST_F_TIMEOUT(mig, fault_timeout, 120)
 	/* It did wait (not a bound on speed: the timeout is the contract). */
 	EXPECT_LE(1.9, waited);
 
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 1000,
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 1000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ETIMEDOUT, error);
 	/* The destination closed the connection: the source fails too. */
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 }
@@ -668,7 +657,7 @@ TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
 	NEED_TRANSPORT();
 
 	heca_unique_name(small.name, sizeof(small.name), "small");
-	ASSERT_EQ(0, heca_create(self->ctl, small.name, MEM / 2));
+	ASSERT_EQ(0, heca_region_create(self->ctl, small.name, MEM / 2, 0));
 	heca_region_path(path, sizeof(path), small.name);
 	small.fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, small.fd);
@@ -679,7 +668,7 @@ TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
 	/* Nobody else comes: the destination gives up at its timeout. */
 	EXPECT_EQ(-ETIMEDOUT, heca_listen_finish(&l));
 	close(small.fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, small.name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, small.name));
 }
 
 /* A peer speaking another protocol version is dropped. */
@@ -776,11 +765,11 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	TH_LOG("%s took %ld ms", cmd, (t1.tv_sec - t0.tv_sec) * 1000 +
 	       (t1.tv_nsec - t0.tv_nsec) / 1000000);
 
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ENODEV, error);
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 60000,
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 60000,
 				  &reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
@@ -874,8 +863,8 @@ TEST_F(mig, session_bad_input)
 	/* A region with a session cannot be destroyed; one session at a time. */
 	connect_sides(_metadata, self, variant, 0);
 	EXPECT_EQ(-EBUSY, heca_session_start(self->src.fd, &a));
-	EXPECT_EQ(-EBUSY, heca_destroy(self->ctl, self->src.name));
-	EXPECT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
+	EXPECT_EQ(-EBUSY, heca_region_destroy(self->ctl, self->src.name));
+	EXPECT_EQ(0, heca_session_abort(self->src.fd));
 }
 
 TEST_HARNESS_MAIN

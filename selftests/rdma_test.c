@@ -33,7 +33,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
 #define SRC_IP		"192.0.2.1"	/* va, rxe0 */
 #define DST_IP		"192.0.2.2"	/* vb, rxe1 */
@@ -486,10 +485,10 @@ FIXTURE_SETUP(rdma)
 		return;
 	}
 	srand(time(NULL) ^ getpid());
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->name, sizeof(self->name), "rdma");
-	ASSERT_EQ(0, heca_create(self->ctl, self->name, MEM));
+	ASSERT_EQ(0, heca_region_create(self->ctl, self->name, MEM, 0));
 	heca_region_path(path, sizeof(path), self->name);
 	self->fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
@@ -508,10 +507,10 @@ FIXTURE_TEARDOWN(rdma)
 	if (self->skip)
 		return;
 	peer_close(&self->p);
-	ioctl(self->fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(self->fd);
 	munmap(self->mem, MEM);
 	close(self->fd);
-	heca_destroy_settled(self->ctl, self->name);
+	heca_region_destroy_settled(self->ctl, self->name);
 	close(self->ctl);
 }
 
@@ -633,7 +632,7 @@ static void expect_source_state(struct __test_metadata *_metadata,
 {
 	__u32 reached = 0, error = 0;
 
-	heca_wait(self->fd, HECA_STATE_COMPLETE, WAIT_MS, &reached, &error);
+	heca_wait_state(self->fd, HECA_STATE_COMPLETE, WAIT_MS, &reached, &error);
 	EXPECT_EQ(want, reached) TH_LOG("source error %u", error);
 }
 
@@ -646,7 +645,7 @@ static void settle(FIXTURE_DATA(rdma) *self)
 	for (i = 0; i < 200; i++) {
 		heca_stats(self->fd, &st);
 		/* The teardown (MRs deregistered) ran when abort says so. */
-		if (ioctl(self->fd, HECA_IOC_SESSION_ABORT) && errno == ENOTCONN)
+		if (heca_session_abort(self->fd) == -ENOTCONN)
 			return;
 		usleep(50 * 1000);
 	}
@@ -866,17 +865,11 @@ static void listen_dest(struct __test_metadata *_metadata,
 			FIXTURE_DATA(rdma) *self, uint16_t port,
 			char *name, int *fd, struct heca_listener *l)
 {
-	struct heca_region_create c = {
-		.argsz = sizeof(c), .size = MEM, .flags = HECA_REGION_DEST,
-	};
 	struct heca_session_start a;
-	char path[64];
 
 	heca_unique_name(name, HECA_NAME_MAX, "rdst");
-	memcpy(c.name, name, strlen(name));
-	ASSERT_EQ(0, ioctl(self->ctl, HECA_IOC_REGION_CREATE, &c));
-	heca_region_path(path, sizeof(path), name);
-	*fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, heca_region_create(self->ctl, name, MEM, HECA_REGION_DEST));
+	*fd = heca_region_open(name, O_RDWR);
 	ASSERT_LE(0, *fd);
 	heca_start_args(&a, DST_IP, port, self->token, 20000, 0);
 	a.transport = HECA_TRANSPORT_RDMA;
@@ -972,9 +965,9 @@ TEST_F_TIMEOUT(rdma, channels_checked, 300)
 	ASSERT_EQ(0, heca_listen_finish(&l));
 
 	peer_close(&self->p);
-	ioctl(fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(fd);
 	close(fd);
-	EXPECT_EQ(0, heca_destroy_settled(self->ctl, name));
+	EXPECT_EQ(0, heca_region_destroy_settled(self->ctl, name));
 }
 
 /* A malformed table from the source fails the destination's session. */
@@ -1043,16 +1036,16 @@ TEST_F_TIMEOUT(rdma, bad_table_refused, 300)
 		len = sizeof(msg.m) + n * sizeof(msg.e[0]);
 		ASSERT_EQ(IBV_WC_SUCCESS,
 			  send_msg(&self->p, MSG_MEMORY, &msg, len));
-		EXPECT_EQ(-EIO, heca_wait(dst.fd, HECA_STATE_RUNNING, WAIT_MS,
+		EXPECT_EQ(-EIO, heca_wait_state(dst.fd, HECA_STATE_RUNNING, WAIT_MS,
 					  &reached, &error))
 			TH_LOG("%s: the destination took it", cases[i].what);
 		EXPECT_EQ(HECA_STATE_FAILED, reached);
 		EXPECT_EQ(EPROTO, error) TH_LOG("%s", cases[i].what);
 
 		peer_close(&self->p);
-		ioctl(dst.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(dst.fd);
 		close(dst.fd);
-		EXPECT_EQ(0, heca_destroy_settled(self->ctl, dst.name));
+		EXPECT_EQ(0, heca_region_destroy_settled(self->ctl, dst.name));
 	}
 }
 

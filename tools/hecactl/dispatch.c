@@ -7,7 +7,7 @@
 
 #include "args.h"
 #include "hecactl.h"
-#include "name.h"
+#include "heca.h"
 
 #define HC_PATH_MAX	128
 #define HC_HELP_DEPTH	4	/* "hecactl help" takes at most this many words */
@@ -121,7 +121,7 @@ int hc_check_name_arg(const char *path, const char *name)
 {
 	char why[96];
 
-	if (hc_check_name(name, why, sizeof(why)))
+	if (heca_check_name(name, why, sizeof(why)))
 		return hc_usage_err(path, "invalid region name '%s': %s", name, why);
 	return 0;
 }

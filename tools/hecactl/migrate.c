@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hecactl: "migrate", the source side of a migration.  The policy (rounds,
- * convergence, the timeout, the switchover) is tools/lib/heca_migrate.c;
+ * convergence, the timeout, the switchover) is tools/lib/heca/migrate.c;
  * this connects, reaches the VMM through commands, and reports.
  */
 #include <arpa/inet.h>
@@ -18,15 +18,13 @@
 
 #include <json.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "heca_migrate.h"
 #include "hecactl.h"
 #include "mig.h"
 #include "qemu.h"
-#include "rdmadev.h"
 #include "session.h"
-#include "size.h"
 #include "stats.h"
 #include "vmm.h"
 
@@ -300,7 +298,7 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	m->to = a.value[O_TO];
 	if (!m->to)
 		return hc_usage_err(path, "missing --to ADDR:PORT");
-	if (hc_parse_addr(m->to, false, &m->start.addr, reason, sizeof(reason)))
+	if (heca_parse_addr(m->to, false, &m->start.addr, reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid address '%s': %s", m->to, reason);
 	rc = parse_policy(path, &a, m);
 	if (rc)
@@ -364,27 +362,23 @@ static void pause_ms(unsigned int ms)
  */
 static void choose_transport(struct migrate_args *m)
 {
-	struct heca_addr local;
-	char dev[64], ip[INET6_ADDRSTRLEN] = "?";
-	int err, rc = 0;
+	struct heca_transport_choice c;
+	char ip[INET6_ADDRSTRLEN] = "?";
 
 	if (!m->auto_transport)
 		return;
-	err = hc_local_addr_for(&m->start.addr, &local);
-	if (!err) {
-		inet_ntop(local.family, local.addr, ip, sizeof(ip));
-		rc = hc_rdma_dev_with_addr(&local, dev, sizeof(dev));
-	}
-	if (rc == 1) {
-		m->start.transport = HECA_TRANSPORT_RDMA;
+	heca_choose_transport(&m->start.addr, false, &c);
+	m->start.transport = c.transport;
+	if (c.why != HECA_TRANSPORT_NO_ROUTE)
+		inet_ntop(c.local.family, c.local.addr, ip, sizeof(ip));
+	if (c.why == HECA_TRANSPORT_ON_RDMA_DEV) {
 		say("%s: transport rdma (auto: %s reaches %s, and it is on RDMA device %s)\n",
-		    m->name, ip, m->to, dev);
+		    m->name, ip, m->to, c.dev);
 	} else {
-		m->start.transport = HECA_TRANSPORT_TCP;
 		m->auto_transport = false;	/* nothing else to try */
-		if (err)
+		if (c.why == HECA_TRANSPORT_NO_ROUTE)
 			say("%s: transport tcp (auto: no route to %s: %s)\n", m->name, m->to,
-			    strerror(err));
+			    strerror(c.err));
 		else
 			say("%s: transport tcp (auto: %s reaches %s, and no RDMA device has it)\n",
 			    m->name, ip, m->to);
@@ -396,7 +390,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 {
 	const char *transport = hc_transport_name(m->start.transport);
 	uint64_t now = now_ms(), deadline = now + (uint64_t)m->connect_timeout_s * 1000;
-	char refused[96], timeout[128], unreach[96], einval_hint[192], sz[HC_SIZE_BUF];
+	char refused[96], timeout[128], unreach[96], einval_hint[192], sz[HECA_SIZE_BUF];
 	char nodev[96];
 	bool told = false;
 	int err;
@@ -430,7 +424,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 	snprintf(nodev, sizeof(nodev), "no RDMA device reaches %s", m->to);
 	snprintf(einval_hint, sizeof(einval_hint),
 		 "most likely the destination region is not %s like %s here (or the page sizes differ); else heca.ko and hecactl disagree on the ABI (see 'hecactl version')",
-		 hc_format_size(s->info.size, sz, sizeof(sz)), m->name);
+		 heca_format_size(s->info.size, sz, sizeof(sz)), m->name);
 
 	say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
 	/* auto over RDMA: a destination that refuses may listen over TCP */
@@ -440,9 +434,9 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		/* The first attempt gets the whole --connect-timeout. */
 		m->start.timeout_ms = (uint32_t)(deadline > now + HC_ATTEMPT_MIN_MS ?
 						 deadline - now : HC_ATTEMPT_MIN_MS);
-		if (!hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &m->start))
+		err = -heca_session_start(s->fd, &m->start);
+		if (!err)
 			break;
-		err = errno;
 		if (hc_interrupted())
 			err = EINTR;
 		if (err != ECONNREFUSED || now_ms() + HC_RETRY_MS >= deadline)
@@ -642,7 +636,7 @@ static void vmm_round_done(void *ctx, const struct heca_mig_round *r)
 	 * end the session now, so that the next round fails at once.
 	 */
 	if (hc_interrupted() && !v->aborted &&
-	    !hc_ioctl(v->s->fd, HECA_IOC_SESSION_ABORT, NULL))
+	    !heca_session_abort(v->s->fd))
 		v->aborted = true;
 }
 
@@ -660,10 +654,13 @@ static const struct heca_mig_ops vmm_ops = {
  */
 static int abort_if_interrupted(struct hc_session *s)
 {
+	int err;
+
 	if (!hc_interrupted())
 		return 0;
-	if (hc_ioctl(s->fd, HECA_IOC_SESSION_ABORT, NULL))
-		return hc_session_report(s, errno, NULL);
+	err = -heca_session_abort(s->fd);
+	if (err)
+		return hc_session_report(s, err, NULL);
 	hc_err("%s: interrupted before the switchover: the session was aborted, nothing moved",
 	       s->what);
 	return HC_EXIT_FAIL;
@@ -679,11 +676,12 @@ static const char *abort_before_switch(const struct hc_session *s, char *buf,
 				       size_t len)
 {
 	char nb[24];
+	int err = -heca_session_abort(s->fd);
 
-	if (!hc_ioctl(s->fd, HECA_IOC_SESSION_ABORT, NULL))
+	if (!err)
 		return "the session was aborted before the switchover";
 	snprintf(buf, len, "aborting the session failed too (%s): 'hecactl abort %s' ends it",
-		 hc_errno_name(errno, nb, sizeof(nb)), s->name);
+		 hc_errno_name(err, nb, sizeof(nb)), s->name);
 	return buf;
 }
 
@@ -870,7 +868,7 @@ static void print_report(FILE *f, const struct vmm *v, const struct heca_mig_res
 {
 	const struct migrate_args *m = v->m;
 	const struct heca_stats *st = &res->stats;
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF], t[HC_TIME_BUF], d[HC_TIME_BUF],
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF], t[HC_TIME_BUF], d[HC_TIME_BUF],
 	     w[HC_TIME_BUF], line[128];
 
 	fprintf(f, "%s: complete in %s: %s, ", m->name,
@@ -899,11 +897,11 @@ static void print_report(FILE *f, const struct vmm *v, const struct heca_mig_res
 			qe->downtime_ms,
 			hc_format_us((double)qe->heca_ns / 1000.0, d, sizeof(d)));
 		fprintf(f, "  QEMU: migration %" PRId64 " ms in all, %s on its own channel (CPU and device state, RAM outside the region)\n",
-			qe->total_ms, hc_format_size(qe->transferred, a, sizeof(a)));
+			qe->total_ms, heca_format_size(qe->transferred, a, sizeof(a)));
 	}
 	fprintf(f, "  on the wire: %" PRIu64 " pages sent, %s sent, %s received, %" PRIu64 " requests served\n",
-		(uint64_t)st->pages_sent, hc_format_size(st->bytes_tx, a, sizeof(a)),
-		hc_format_size(st->bytes_rx, b, sizeof(b)), (uint64_t)st->requests);
+		(uint64_t)st->pages_sent, heca_format_size(st->bytes_tx, a, sizeof(a)),
+		heca_format_size(st->bytes_rx, b, sizeof(b)), (uint64_t)st->requests);
 	if (m->params.mode == HECA_MIG_PRECOPY)
 		fputs("  pages on demand after the resume: none (pre-copy: every page was there before)\n", f);
 	else

@@ -9,7 +9,7 @@
 
 #include "control.h"
 #include "output.h"
-#include "size.h"
+#include "heca.h"
 #include "stats.h"
 
 /* The kernel NUL-terminates names; do not trust it to. */
@@ -35,17 +35,17 @@ int hc_print_regions_table(FILE *f, const struct heca_region_info *r, size_t n,
 {
 	int wname = (int)strlen("NAME"), wsize = (int)strlen("SIZE");
 	int wres = (int)strlen("RESIDENT");
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF];
 
 	for (size_t i = 0; i < n; i++) {
 		int l;
 
 		if (name_len(&r[i]) > wname)
 			wname = name_len(&r[i]);
-		l = (int)strlen(hc_format_size(r[i].size, a, sizeof(a)));
+		l = (int)strlen(heca_format_size(r[i].size, a, sizeof(a)));
 		if (l > wsize)
 			wsize = l;
-		l = (int)strlen(hc_format_size(resident_bytes(&r[i], page_size), a, sizeof(a)));
+		l = (int)strlen(heca_format_size(resident_bytes(&r[i], page_size), a, sizeof(a)));
 		if (l > wres)
 			wres = l;
 	}
@@ -53,8 +53,8 @@ int hc_print_regions_table(FILE *f, const struct heca_region_info *r, size_t n,
 		"RESIDENT", "USERS", "ROLE");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%-*.*s  %*s  %*s  %5" PRIu32 "  %s\n", wname, name_len(&r[i]),
-			r[i].name, wsize, hc_format_size(r[i].size, a, sizeof(a)),
-			wres, hc_format_size(resident_bytes(&r[i], page_size), b, sizeof(b)),
+			r[i].name, wsize, heca_format_size(r[i].size, a, sizeof(a)),
+			wres, heca_format_size(resident_bytes(&r[i], page_size), b, sizeof(b)),
 			(uint32_t)r[i].users, region_role(&r[i]));
 	return 0;
 }
@@ -208,7 +208,7 @@ void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
 			 uint64_t page_size)
 {
 	const char *transport = hc_transport_name(st->transport);
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF], t[HC_TIME_BUF], e[96];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF], t[HC_TIME_BUF], e[96];
 
 	fprintf(f, "%s: %s (%s%s%s)", name,
 		st->state == HECA_STATE_NONE ? "no session" : hc_state_name(st->state),
@@ -219,13 +219,13 @@ void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
 	fputc('\n', f);
 	if (st->state == HECA_STATE_NONE) {
 		fprintf(f, "  pages:    %" PRIu64 " total (%s)\n", (uint64_t)st->pages_total,
-			hc_format_size(st->pages_total * page_size, a, sizeof(a)));
+			heca_format_size(st->pages_total * page_size, a, sizeof(a)));
 		return;
 	}
 
 	fprintf(f, "  pages:    %" PRIu64 " total (%s), %" PRIu64 " at the source",
 		(uint64_t)st->pages_total,
-		hc_format_size(st->pages_total * page_size, a, sizeof(a)),
+		heca_format_size(st->pages_total * page_size, a, sizeof(a)),
 		(uint64_t)st->pages_remote);
 	if (st->role)
 		fprintf(f, ", %" PRIu64 " present (%.1f%%), %" PRIu64 " zero made here\n"
@@ -238,8 +238,8 @@ void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
 	else
 		fprintf(f, ", %" PRIu64 " sent\n", (uint64_t)st->pages_sent);
 	fprintf(f, "  traffic:  %s received, %s sent, %" PRIu64 " requests, ",
-		hc_format_size(st->bytes_rx, a, sizeof(a)),
-		hc_format_size(st->bytes_tx, b, sizeof(b)), (uint64_t)st->requests);
+		heca_format_size(st->bytes_rx, a, sizeof(a)),
+		heca_format_size(st->bytes_tx, b, sizeof(b)), (uint64_t)st->requests);
 	if (st->elapsed_ns)
 		fprintf(f, "%s since the switchover\n",
 			hc_format_seconds(st->elapsed_ns, t, sizeof(t)));
@@ -263,12 +263,12 @@ void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
 void hc_print_figures(FILE *f, const char *name, const struct heca_stats *st)
 {
 	uint64_t bytes = st->role ? st->bytes_rx : st->bytes_tx;
-	char a[HC_SIZE_BUF], t[HC_TIME_BUF];
+	char a[HECA_SIZE_BUF], t[HC_TIME_BUF];
 
 	fprintf(f, "%s: complete in %s: %" PRIu64 " pages %s (%s on the wire, %.1f MB/s) in %" PRIu64 " requests\n",
 		name, hc_format_seconds(st->elapsed_ns, t, sizeof(t)),
 		(uint64_t)(st->role ? st->pages_present : st->pages_sent),
-		st->role ? "received" : "sent", hc_format_size(bytes, a, sizeof(a)),
+		st->role ? "received" : "sent", heca_format_size(bytes, a, sizeof(a)),
 		hc_rate_mbps(bytes, st->elapsed_ns), (uint64_t)st->requests);
 	if (!st->role)
 		return;

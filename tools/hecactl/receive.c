@@ -8,14 +8,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "hecactl.h"
 #include "output.h"
 #include "qemu.h"
-#include "rdmadev.h"
 #include "session.h"
-#include "size.h"
 #include "stats.h"
 
 const char hc_receive_help[] =
@@ -125,12 +123,12 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	r->listen = a.value[O_LISTEN];
 	if (!r->listen)
 		return hc_usage_err(path, "missing --listen ADDR:PORT");
-	if (hc_parse_addr(r->listen, true, &r->start.addr, reason, sizeof(reason)))
+	if (heca_parse_addr(r->listen, true, &r->start.addr, reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid address '%s': %s", r->listen, reason);
 	if (a.value[O_SIZE]) {
-		if (hc_parse_size(a.value[O_SIZE], &r->size, &why))
+		if (heca_parse_size(a.value[O_SIZE], &r->size, &why))
 			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], why);
-		if (hc_check_region_size(r->size, hc_page_size(), HECA_REGION_MAX_BYTES,
+		if (heca_check_region_size(r->size, heca_page_size(), HECA_REGION_MAX_BYTES,
 					 reason, sizeof(reason)))
 			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], reason);
 	}
@@ -171,25 +169,21 @@ static const struct hc_errmap create_errors[] = {
 /* Create the missing region as a destination of r->size bytes. */
 static int create_dest(struct hc_session *s, const struct receive_args *r)
 {
-	struct heca_region_create req;
-	char sz[HC_SIZE_BUF];
+	char sz[HECA_SIZE_BUF];
 	int rc, err;
 
-	memset(&req, 0, sizeof(req));
-	req.argsz = sizeof(req);
-	req.flags = HECA_REGION_DEST;
-	req.size = r->size;
-	memcpy(req.name, r->name, strlen(r->name) + 1);	/* checked: fits */
-	if (hc_ioctl(s->ctl, HECA_IOC_REGION_CREATE, &req))
-		return hc_report(s->ctl, s->what, errno, create_errors);
+	/* the name was checked: it fits */
+	err = -heca_region_create(s->ctl, r->name, r->size, HECA_REGION_DEST);
+	if (err)
+		return hc_report(s->ctl, s->what, err, create_errors);
 	rc = hc_check_node(s->what, r->name);
 	if (rc)
 		return rc;
-	err = hc_find_region(s->ctl, r->name, &s->info);
+	err = -heca_region_find(s->ctl, r->name, &s->info);
 	if (err)
 		return hc_report(s->ctl, s->what, err, NULL);
 	hc_say("%s: created the destination region (%s)\n", r->name,
-	       hc_format_size(r->size, sz, sizeof(sz)));
+	       heca_format_size(r->size, sz, sizeof(sz)));
 	return 0;
 }
 
@@ -197,7 +191,7 @@ static int create_dest(struct hc_session *s, const struct receive_args *r)
 static int check_region(struct hc_session *s, const struct receive_args *r,
 			bool found)
 {
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF];
 
 	if (!found) {
 		if (r->size)
@@ -213,8 +207,8 @@ static int check_region(struct hc_session *s, const struct receive_args *r,
 	}
 	if (r->size && r->size != s->info.size) {
 		hc_err("%s: %s exists with %s, not the %s of --size", s->what,
-		       r->name, hc_format_size(s->info.size, a, sizeof(a)),
-		       hc_format_size(r->size, b, sizeof(b)));
+		       r->name, heca_format_size(s->info.size, a, sizeof(a)),
+		       heca_format_size(r->size, b, sizeof(b)));
 		return HC_EXIT_FAIL;
 	}
 	return 0;
@@ -239,30 +233,27 @@ static int check_unused(struct hc_session *s)
 /* --transport auto: rdma if the --listen address is on an RDMA device. */
 static void choose_transport(struct receive_args *r)
 {
-	static const unsigned char any[16];
-	size_t alen = r->start.addr.family == AF_INET ? 4 : 16;
-	char dev[64];
+	struct heca_transport_choice c;
 
 	if (!r->auto_transport)
 		return;
-	if (!memcmp(r->start.addr.addr, any, alen)) {
+	heca_choose_transport(&r->start.addr, true, &c);
+	r->start.transport = c.transport;
+	if (c.why == HECA_TRANSPORT_ANY_ADDR)
 		hc_say("%s: transport tcp (auto: listening on every address; --transport rdma listens over RDMA)\n",
 		       r->name);
-		return;
-	}
-	if (hc_rdma_dev_with_addr(&r->start.addr, dev, sizeof(dev)) == 1) {
-		r->start.transport = HECA_TRANSPORT_RDMA;
+	else if (c.why == HECA_TRANSPORT_ON_RDMA_DEV)
 		hc_say("%s: transport rdma (auto: the address is on RDMA device %s)\n",
-		       r->name, dev);
-	} else {
+		       r->name, c.dev);
+	else
 		hc_say("%s: transport tcp (auto: no RDMA device has the address)\n", r->name);
-	}
 }
 
 static int start(struct hc_session *s, struct receive_args *r)
 {
 	const char *transport = hc_transport_name(r->start.transport);
 	char timeout[96], inuse[96], notmine[96], nodev[96];
+	int err;
 	const struct hc_errmap start_errors[] = {
 		{ ETIMEDOUT, timeout,
 		  "start 'hecactl migrate' on the source in time, with the same token; a source with another token or region size is refused and logged in the kernel log (dmesg)" },
@@ -288,8 +279,9 @@ static int start(struct hc_session *s, struct receive_args *r)
 	snprintf(nodev, sizeof(nodev), "no RDMA device for %s", r->listen);
 	hc_say("%s: waiting for the source on %s (%s, up to %" PRIu32 " s)\n",
 	       r->name, r->listen, transport, r->start.timeout_ms / 1000);
-	if (hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &r->start))
-		return hc_session_report(s, errno, start_errors);
+	err = -heca_session_start(s->fd, &r->start);
+	if (err)
+		return hc_session_report(s, err, start_errors);
 	hc_say("%s: the source connected; waiting for the switchover\n", r->name);
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include "output.h"
 #include "session.h"
 #include "stats.h"
-#include "token.h"
+#include "heca.h"
 
 /* ---- status ------------------------------------------------------------ */
 
@@ -61,12 +61,12 @@ int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
 		rc = hc_session_report(&s, errno, NULL);
 	if (!rc) {
 		if (a.value[0]) {
-			if (hc_print_stats_json(stdout, s.name, &st, hc_page_size())) {
+			if (hc_print_stats_json(stdout, s.name, &st, heca_page_size())) {
 				hc_err("%s: out of memory", s.what);
 				rc = HC_EXIT_FAIL;
 			}
 		} else {
-			hc_print_stats_text(stdout, s.name, &st, hc_page_size());
+			hc_print_stats_text(stdout, s.name, &st, heca_page_size());
 		}
 	}
 	hc_session_close(&s);
@@ -124,8 +124,12 @@ int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,
 		       s.what);
 		rc = HC_EXIT_FAIL;
 	}
-	if (!rc && hc_ioctl(s.fd, HECA_IOC_SESSION_ABORT, NULL))
-		rc = hc_session_report(&s, errno, abort_errors);
+	if (!rc) {
+		int err = -heca_session_abort(s.fd);
+
+		if (err)
+			rc = hc_session_report(&s, err, abort_errors);
+	}
 	hc_session_close(&s);
 	return rc;
 }
@@ -152,7 +156,7 @@ int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
 		 char **argv)
 {
 	uint8_t t[HECA_TOKEN_BYTES];
-	char hex[HC_TOKEN_HEX + 1];
+	char hex[HECA_TOKEN_HEX + 1];
 	struct hc_args a;
 	int rc, err;
 
@@ -161,12 +165,12 @@ int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
 	rc = hc_want_operands(path, &a, 0, "");
 	if (rc)
 		return rc;
-	err = hc_random_token(t);
+	err = heca_random_token(t);
 	if (err) {
 		hc_err("%s: getrandom: %s", path, strerror(err));
 		return HC_EXIT_FAIL;
 	}
-	hc_format_token(t, hex);
+	heca_format_token(t, hex);
 	printf("%s\n", hex);
 	return hc_finish_stdout(HC_EXIT_OK);
 }

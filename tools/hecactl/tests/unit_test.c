@@ -23,13 +23,10 @@
 
 #include <linux/heca.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "mig.h"
-#include "name.h"
-#include "size.h"
 #include "stats.h"
-#include "token.h"
 
 static int passed, failed;
 
@@ -54,7 +51,7 @@ static void size_ok(const char *s, uint64_t want)
 {
 	const char *why = NULL;
 	uint64_t got = 0;
-	int rc = hc_parse_size(s, &got, &why);
+	int rc = heca_parse_size(s, &got, &why);
 
 	CHECK(rc == 0 && got == want, "parse_size(\"%s\") = %d, %" PRIu64
 	      " (%s); want %" PRIu64, s, rc, got, why ? why : "-", want);
@@ -64,7 +61,7 @@ static void size_bad(const char *s, const char *why_part)
 {
 	const char *why = NULL;
 	uint64_t got = 0;
-	int rc = hc_parse_size(s, &got, &why);
+	int rc = heca_parse_size(s, &got, &why);
 
 	CHECK(rc == -1 && why && strstr(why, why_part),
 	      "parse_size(\"%s\") = %d, %" PRIu64 " (%s); want an error with \"%s\"",
@@ -122,7 +119,7 @@ static void test_parse_size(void)
 static void region_size(uint64_t size, const char *why_part)
 {
 	char why[128] = "";
-	int rc = hc_check_region_size(size, 4096, HECA_REGION_MAX_BYTES, why, sizeof(why));
+	int rc = heca_check_region_size(size, 4096, HECA_REGION_MAX_BYTES, why, sizeof(why));
 
 	if (!why_part)
 		CHECK(rc == 0, "check_region_size(%" PRIu64 ") = %d (%s); want ok", size, rc, why);
@@ -149,17 +146,17 @@ static void test_region_size(void)
 	region_size(2 * TiB, "2TiB is larger");
 	region_size(UINT64_MAX, "larger");
 	/* another page size */
-	CHECK(hc_check_region_size(16384, 16384, TiB, why, sizeof(why)) == 0,
+	CHECK(heca_check_region_size(16384, 16384, TiB, why, sizeof(why)) == 0,
 	      "16K pages: 16384 refused (%s)", why);
-	CHECK(hc_check_region_size(8192, 16384, TiB, why, sizeof(why)) == -1,
+	CHECK(heca_check_region_size(8192, 16384, TiB, why, sizeof(why)) == -1,
 	      "16K pages: 8192 accepted");
 }
 
 static void fmt(uint64_t bytes, const char *want)
 {
-	char buf[HC_SIZE_BUF];
+	char buf[HECA_SIZE_BUF];
 
-	hc_format_size(bytes, buf, sizeof(buf));
+	heca_format_size(bytes, buf, sizeof(buf));
 	CHECK(!strcmp(buf, want), "format_size(%" PRIu64 ") = \"%s\"; want \"%s\"",
 	      bytes, buf, want);
 }
@@ -191,12 +188,12 @@ static void test_format_size(void)
 		static const uint64_t v[] = { 4096, 64 * MiB, 2 * GiB, TiB, 3 * KiB };
 
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-			char buf[HC_SIZE_BUF];
+			char buf[HECA_SIZE_BUF];
 			const char *why;
 			uint64_t back = 0;
 
-			hc_format_size(v[i], buf, sizeof(buf));
-			CHECK(hc_parse_size(buf, &back, &why) == 0 && back == v[i],
+			heca_format_size(v[i], buf, sizeof(buf));
+			CHECK(heca_parse_size(buf, &back, &why) == 0 && back == v[i],
 			      "round trip %" PRIu64 " -> \"%s\" -> %" PRIu64, v[i], buf, back);
 		}
 	}
@@ -204,7 +201,7 @@ static void test_format_size(void)
 	{
 		char small[4] = "xyz";
 
-		hc_format_size(64 * MiB, small, sizeof(small));
+		heca_format_size(64 * MiB, small, sizeof(small));
 		CHECK(!strcmp(small, "64M"), "format_size into 4 bytes = \"%s\"", small);
 	}
 }
@@ -213,14 +210,14 @@ static void name_ok(const char *n)
 {
 	char why[128] = "";
 
-	CHECK(hc_check_name(n, why, sizeof(why)) == 0, "name \"%s\" refused: %s", n, why);
+	CHECK(heca_check_name(n, why, sizeof(why)) == 0, "name \"%s\" refused: %s", n, why);
 }
 
 static void name_bad(const char *n, const char *why_part)
 {
 	char why[128] = "";
 
-	CHECK(hc_check_name(n, why, sizeof(why)) == -1 && strstr(why, why_part),
+	CHECK(heca_check_name(n, why, sizeof(why)) == -1 && strstr(why, why_part),
 	      "name \"%s\": \"%s\"; want an error with \"%s\"", n, why, why_part);
 }
 
@@ -342,7 +339,7 @@ static void addr_ok(const char *s, bool listen, int family, const char *ip,
 {
 	struct heca_addr a, want;
 	char why[128] = "";
-	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+	int rc = heca_parse_addr(s, listen, &a, why, sizeof(why));
 
 	memset(&want, 0, sizeof(want));
 	inet_pton(family, ip, want.addr);
@@ -356,7 +353,7 @@ static void addr_bad(const char *s, bool listen, const char *why_part)
 {
 	struct heca_addr a;
 	char why[128] = "";
-	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+	int rc = heca_parse_addr(s, listen, &a, why, sizeof(why));
 
 	CHECK(rc == -1 && strstr(why, why_part),
 	      "parse_addr(\"%s\") = %d (%s); want an error with \"%s\"",
@@ -414,7 +411,7 @@ static void token_bad(const char *s, const char *why_part)
 {
 	uint8_t t[HECA_TOKEN_BYTES];
 	char why[128] = "";
-	int rc = hc_parse_token(s, t, why, sizeof(why));
+	int rc = heca_parse_token(s, t, why, sizeof(why));
 
 	CHECK(rc == -1 && strstr(why, why_part),
 	      "parse_token(\"%s\") = %d (%s); want an error with \"%s\"", s, rc, why,
@@ -446,7 +443,7 @@ static void token_file_is(const char *text, int want_rc, const char *why_part)
 	const char *path = token_file(text);
 	uint8_t t[HECA_TOKEN_BYTES];
 	char why[128] = "";
-	int rc = hc_read_token_file(path, t, why, sizeof(why));
+	int rc = heca_read_token_file(path, t, why, sizeof(why));
 
 	if (!want_rc)
 		CHECK(rc == 0 && !memcmp(t, want, sizeof(t)),
@@ -462,16 +459,16 @@ static void test_tokens(void)
 {
 	static const char hex[] = "00112233445566778899aabbccddeeff";
 	uint8_t t[HECA_TOKEN_BYTES], u[HECA_TOKEN_BYTES];
-	char why[128] = "", buf[HC_TOKEN_HEX + 1];
+	char why[128] = "", buf[HECA_TOKEN_HEX + 1];
 	char big[400];
 
-	CHECK(hc_parse_token(hex, t, why, sizeof(why)) == 0 && t[0] == 0x00 &&
+	CHECK(heca_parse_token(hex, t, why, sizeof(why)) == 0 && t[0] == 0x00 &&
 	      t[1] == 0x11 && t[15] == 0xff, "parse_token: %s", why);
-	hc_format_token(t, buf);
+	heca_format_token(t, buf);
 	CHECK(!strcmp(buf, hex), "format_token: %s", buf);
-	CHECK(hc_parse_token("00112233445566778899AABBCCDDEEFF", u, why, sizeof(why)) == 0 &&
+	CHECK(heca_parse_token("00112233445566778899AABBCCDDEEFF", u, why, sizeof(why)) == 0 &&
 	      !memcmp(t, u, sizeof(t)), "upper case: %s", why);
-	CHECK(hc_parse_token("00000000000000000000000000000001", u, why, sizeof(why)) == 0 &&
+	CHECK(heca_parse_token("00000000000000000000000000000001", u, why, sizeof(why)) == 0 &&
 	      u[15] == 1, "one bit set: %s", why);
 
 	token_bad("", "0 hex digits, not 32");
@@ -494,13 +491,13 @@ static void test_tokens(void)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	token_file_is(big, -1, "longer than a token");
-	CHECK(hc_read_token_file("/nonexistent/token", t, why, sizeof(why)) == ENOENT,
+	CHECK(heca_read_token_file("/nonexistent/token", t, why, sizeof(why)) == ENOENT,
 	      "missing token file is ENOENT");
 
-	CHECK(hc_random_token(t) == 0 && hc_random_token(u) == 0 && memcmp(t, u, sizeof(t)),
+	CHECK(heca_random_token(t) == 0 && heca_random_token(u) == 0 && memcmp(t, u, sizeof(t)),
 	      "two random tokens differ");
-	hc_format_token(t, buf);
-	CHECK(hc_parse_token(buf, u, why, sizeof(why)) == 0 && !memcmp(t, u, sizeof(t)),
+	heca_format_token(t, buf);
+	CHECK(heca_parse_token(buf, u, why, sizeof(why)) == 0 && !memcmp(t, u, sizeof(t)),
 	      "a random token parses back: %s (%s)", buf, why);
 }
 

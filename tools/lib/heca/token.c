@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: session tokens (see token.h).
+ * libheca: session tokens (see heca.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,10 +10,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "token.h"
+#include "heca.h"
 
 /* A token file holds 32 digits and a newline; anything much longer is not one. */
-#define HC_TOKEN_FILE_MAX	256
+#define HECA_TOKEN_FILE_MAX	256
 
 static int hex_value(char c)
 {
@@ -34,7 +34,7 @@ static bool is_zero(const uint8_t *t)
 	return true;
 }
 
-int hc_parse_token(const char *s, uint8_t out[HECA_TOKEN_BYTES], char *why,
+int heca_parse_token(const char *s, uint8_t out[HECA_TOKEN_BYTES], char *why,
 		   size_t whylen)
 {
 	size_t len = s ? strlen(s) : 0;
@@ -47,15 +47,15 @@ int hc_parse_token(const char *s, uint8_t out[HECA_TOKEN_BYTES], char *why,
 			continue;
 		if (c > ' ' && c < 0x7f)
 			snprintf(why, whylen, "'%c' is not a hex digit (a token is %d hex digits)",
-				 c, HC_TOKEN_HEX);
+				 c, HECA_TOKEN_HEX);
 		else
 			snprintf(why, whylen, "byte 0x%02x is not a hex digit (a token is %d hex digits)",
-				 c, HC_TOKEN_HEX);
+				 c, HECA_TOKEN_HEX);
 		return -1;
 	}
-	if (len != HC_TOKEN_HEX) {
+	if (len != HECA_TOKEN_HEX) {
 		snprintf(why, whylen, "%zu hex digits, not %d ('hecactl token' makes one)",
-			 len, HC_TOKEN_HEX);
+			 len, HECA_TOKEN_HEX);
 		return -1;
 	}
 	for (int i = 0; i < HECA_TOKEN_BYTES; i++)
@@ -68,8 +68,8 @@ int hc_parse_token(const char *s, uint8_t out[HECA_TOKEN_BYTES], char *why,
 	return 0;
 }
 
-void hc_format_token(const uint8_t t[HECA_TOKEN_BYTES],
-		     char buf[HC_TOKEN_HEX + 1])
+void heca_format_token(const uint8_t t[HECA_TOKEN_BYTES],
+		     char buf[HECA_TOKEN_HEX + 1])
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -77,7 +77,7 @@ void hc_format_token(const uint8_t t[HECA_TOKEN_BYTES],
 		buf[2 * i] = digits[t[i] >> 4];
 		buf[2 * i + 1] = digits[t[i] & 0xf];
 	}
-	buf[HC_TOKEN_HEX] = '\0';
+	buf[HECA_TOKEN_HEX] = '\0';
 }
 
 static bool is_space(char c)
@@ -85,10 +85,10 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int hc_read_token_file(const char *path, uint8_t out[HECA_TOKEN_BYTES],
+int heca_read_token_file(const char *path, uint8_t out[HECA_TOKEN_BYTES],
 		       char *why, size_t whylen)
 {
-	char buf[HC_TOKEN_FILE_MAX + 1];
+	char buf[HECA_TOKEN_FILE_MAX + 1];
 	size_t len = 0;
 	char *p;
 	int fd, err;
@@ -111,7 +111,7 @@ int hc_read_token_file(const char *path, uint8_t out[HECA_TOKEN_BYTES],
 		len += (size_t)n;
 	}
 	close(fd);
-	if (len > HC_TOKEN_FILE_MAX) {
+	if (len > HECA_TOKEN_FILE_MAX) {
 		snprintf(why, whylen, "the file is longer than a token");
 		return -1;
 	}
@@ -128,10 +128,10 @@ int hc_read_token_file(const char *path, uint8_t out[HECA_TOKEN_BYTES],
 		snprintf(why, whylen, "the file is empty ('hecactl token > FILE' makes one)");
 		return -1;
 	}
-	return hc_parse_token(p, out, why, whylen);
+	return heca_parse_token(p, out, why, whylen);
 }
 
-int hc_random_token(uint8_t out[HECA_TOKEN_BYTES])
+int heca_random_token(uint8_t out[HECA_TOKEN_BYTES])
 {
 	size_t got = 0;
 
