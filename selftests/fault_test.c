@@ -20,7 +20,6 @@
 #define NPAGES		(MEM / 4096)
 #define THREADS		6
 #define TRACING		"/sys/kernel/tracing"
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1 (rxe0 on va: the source) */
 
 static int write_str(const char *path, const char *s)
 {
@@ -83,17 +82,18 @@ FIXTURE_TEARDOWN(faults) {}
 
 FIXTURE_VARIANT(faults) {
 	__u32 transport;
-	const char *ip;		/* the destination listens, the source connects */
+	/* where the destination listens and the source connects */
+	const char *(*ip)(void);
 };
 
 FIXTURE_VARIANT_ADD(faults, tcp) {
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = "127.0.0.1",
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(faults, rdma) {
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,	/* vb, the second rxe (the first, on va: the source) */
 };
 
 TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
@@ -118,9 +118,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	FILE *tr;
 
 	if (variant->transport == HECA_TRANSPORT_RDMA &&
-	    (access("/sys/class/infiniband/rxe0", F_OK) ||
-	     access("/sys/class/infiniband/rxe1", F_OK)))
-		SKIP(return, "no rxe0/rxe1: run in the lab");
+	    !lab_have_rxe_pair())
+		SKIP(return, "no %s/%s: run in the lab", lab_rxe(0), lab_rxe(1));
 	err = tracing_ready();
 	ASSERT_EQ(0, err) TH_LOG("tracefs or events/heca: %s", strerror(-err));
 	ctl = heca_control_open();
@@ -150,7 +149,7 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 				s[p * 512 + i] = word(p, i);
 
 	heca_random_token(token);
-	heca_start_args(&a, variant->ip, 20000 + getpid() % 20000, token,
+	heca_start_args(&a, variant->ip(), 20000 + getpid() % 20000, token,
 			20000, 60000);
 	a.transport = variant->transport;
 	ASSERT_EQ(0, heca_listen_async(&l, dfd, &a));

@@ -54,9 +54,6 @@
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
-#define LOOPBACK	"127.0.0.1"
-#define RXE_SRC_IP	"192.0.2.1"	/* va, rxe0: the source's side */
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1: the destination's */
 #define PG		4096UL
 #define MEM		(1 * MiB)	/* session tests: 256 pages */
 #define SWEEP_MAX	160		/* injection points tried per sweep */
@@ -480,25 +477,6 @@ TEST_F_TIMEOUT(reg, populate, 600)
 
 /* ---- sessions ----------------------------------------------------------- */
 
-/* Whether this host has the lab's address for rxe0 (va, 192.0.2.1). */
-static bool have_rxe(void)
-{
-	struct ifaddrs *ifa, *i;
-	struct in_addr want;
-	bool found = false;
-
-	inet_pton(AF_INET, RXE_SRC_IP, &want);
-	if (getifaddrs(&ifa))
-		return false;
-	for (i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-		    want.s_addr)
-			found = true;
-	freeifaddrs(ifa);
-	return found && !access("/sys/class/infiniband", F_OK);
-}
-
 /* A thread doing the destination's SESSION_START, maybe failing the n-th
  * allocation of it.
  */
@@ -562,19 +540,19 @@ FIXTURE(sess) {
 
 FIXTURE_VARIANT(sess) {
 	__u32 transport;
-	const char *ip;
+	const char *(*ip)(void);	/* the destination listens, the source connects */
 	const char *name;
 };
 
 FIXTURE_VARIANT_ADD(sess, tcp) {
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 	.name = "tcp",
 };
 
 FIXTURE_VARIANT_ADD(sess, rdma) {
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,	/* vb: the second rxe device */
 	.name = "rdma",
 };
 
@@ -640,8 +618,8 @@ FIXTURE_SETUP(sess)
 	self->skip = fi_missing();
 	if (self->skip)
 		return;
-	if (variant->transport == HECA_TRANSPORT_RDMA && !have_rxe()) {
-		self->skip = "no soft-RoCE pair (" RXE_SRC_IP " on rxe0): run in the lab";
+	if (variant->transport == HECA_TRANSPORT_RDMA && lab_rxe_missing()) {
+		self->skip = lab_rxe_missing();
 		return;
 	}
 	/* No SA_RESTART: a signal ends a blocked SESSION_START with EINTR. */
@@ -665,7 +643,7 @@ FIXTURE_SETUP(sess)
 		__u8 token[HECA_TOKEN_BYTES];
 
 		memcpy(token, self->args.token, sizeof(token));
-		heca_start_args(&self->args, variant->ip,
+		heca_start_args(&self->args, variant->ip(),
 				20000 + (getpid() * 7 + rand()) % 12000, token,
 				START_MS, START_MS);
 	}

@@ -2,9 +2,10 @@
 /*
  * Post-copy migration of a running KVM guest between two regions of one
  * kernel, over each transport: TCP on loopback, and RDMA between the lab's
- * two soft-RoCE devices (rxe0 on va 192.0.2.1, rxe1 on vb 192.0.2.2; the
- * destination listens on 192.0.2.2, the source reaches it through va, so
- * rxe0 talks to rxe1 across the veth).  The verifying guest
+ * two soft-RoCE devices (heca_lab.h: the first LAB_RXE device on va,
+ * LAB_SELF_IP; the second on vb, LAB_PEER_IP; the destination listens on
+ * LAB_PEER_IP, the source reaches it through va, so the two devices talk
+ * across the veth).  The verifying guest
  * (guests/kvm/verify.c) runs on a source region, is paused, its registers
  * move to a VM on a destination region, and it verifies every page there
  * while the pages arrive on demand and in the background.  Also: the
@@ -27,9 +28,6 @@
 #define DATA_START	(1 * MiB)
 #define DATA_END	(56 * MiB)	/* [DATA_END, MEM): never touched */
 #define SWEEP_PAGES	3000		/* pages rewritten before the pause */
-#define LOOPBACK	"127.0.0.1"
-#define RXE_SRC_IP	"192.0.2.1"	/* va, rxe0: the source's side */
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1: the destination's */
 #define RUN_SECONDS	600
 
 struct side {
@@ -79,43 +77,43 @@ FIXTURE(mig) {
 #define NEED_TRANSPORT()						\
 	do {								\
 		if (self->no_rxe)					\
-			SKIP(return, "no soft-RoCE pair (%s on rxe0): run in the lab", \
-			     RXE_SRC_IP);				\
+			SKIP(return, "%s", lab_rxe_missing());		\
 	} while (0)
 
 FIXTURE_VARIANT(mig) {
 	bool irqchip;
 	bool intr_on;
 	__u32 transport;
-	const char *ip;		/* the destination listens, the source connects */
+	/* where the destination listens and the source connects */
+	const char *(*ip)(void);
 };
 
 FIXTURE_VARIANT_ADD(mig, plain_tcp) {
 	.irqchip = false,
 	.intr_on = false,
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, irqchip_tcp) {
 	.irqchip = true,
 	.intr_on = true,
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, plain_rdma) {
 	.irqchip = false,
 	.intr_on = false,
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, irqchip_rdma) {
 	.irqchip = true,
 	.intr_on = true,
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,
 };
 
 /* The session's arguments for @variant's transport. */
@@ -124,28 +122,10 @@ static void start_args(struct heca_session_start *a,
 		       const __u8 *token, unsigned int timeout_ms,
 		       unsigned int fault_ms)
 {
-	heca_start_args(a, variant->ip, port, token, timeout_ms, fault_ms);
+	heca_start_args(a, variant->ip(), port, token, timeout_ms, fault_ms);
 	a->transport = variant->transport;
 }
 
-/* Whether this host has the lab's address for rxe0 (va, 192.0.2.1). */
-static bool have_rxe(void)
-{
-	struct ifaddrs *ifa, *i;
-	struct in_addr want;
-	bool found = false;
-
-	inet_pton(AF_INET, RXE_SRC_IP, &want);
-	if (getifaddrs(&ifa))
-		return false;
-	for (i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-		    want.s_addr)
-			found = true;
-	freeifaddrs(ifa);
-	return found && !access("/sys/class/infiniband", F_OK);
-}
 
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -180,60 +160,6 @@ static int write_param(const char *name, const char *val, char *old,
 	return fclose(f) ? -errno : 0;
 }
 
-/* The rxe device on netdev @netdev (its "parent"), into @name. */
-static int rxe_of(const char *netdev, char *name, size_t len)
-{
-	char path[300], parent[64];
-	struct dirent *e;
-	DIR *d;
-	int err = -ENOENT;
-
-	d = opendir("/sys/class/infiniband");
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/infiniband/%s/parent",
-			 e->d_name);
-		if (!read_line(path, parent, sizeof(parent)) &&
-		    !strcmp(parent, netdev)) {
-			if (strlen(e->d_name) >= len)
-				break;
-			strcpy(name, e->d_name);
-			err = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return err;
-}
-
-/* Whether rxe device @name is ACTIVE with the GID of @ip (IPv4). */
-static bool rxe_ready(const char *name, const char *ip)
-{
-	char path[300], buf[64], want[64];
-	struct in_addr a;
-	unsigned char *b = (unsigned char *)&a;
-	int i;
-
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/state",
-		 name);
-	if (read_line(path, buf, sizeof(buf)) || !strstr(buf, "ACTIVE"))
-		return false;
-	inet_pton(AF_INET, ip, &a);
-	snprintf(want, sizeof(want),
-		 "0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x",
-		 b[0], b[1], b[2], b[3]);
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gids/%d", name, i);
-		if (!read_line(path, buf, sizeof(buf)) && !strcmp(buf, want))
-			return true;
-	}
-	return false;
-}
-
 /* Put back the rxe device a test removed, and wait until it is usable. */
 static void rxe_restore(FIXTURE_DATA(mig) *self)
 {
@@ -244,14 +170,14 @@ static void rxe_restore(FIXTURE_DATA(mig) *self)
 		 self->deleted, self->deleted_netdev);
 	if (system(cmd))
 		fprintf(stderr, "# %s failed\n", cmd);
-	for (i = 0; i < 200 && !rxe_ready(self->deleted, RXE_SRC_IP); i++)
+	for (i = 0; i < 200 && !lab_rxe_ready(self->deleted, lab_self_ip()); i++)
 		usleep(100 * 1000);
 	self->deleted[0] = 0;
 }
 
 FIXTURE_SETUP(mig)
 {
-	if (variant->transport == HECA_TRANSPORT_RDMA && !have_rxe()) {
+	if (variant->transport == HECA_TRANSPORT_RDMA && lab_rxe_missing()) {
 		self->no_rxe = true;	/* every test skips */
 		return;
 	}
@@ -694,10 +620,10 @@ TEST_F_TIMEOUT(mig, version_mismatch_refused, 120)
 
 	if (variant->transport != HECA_TRANSPORT_TCP)
 		SKIP(return, "a raw TCP peer; rdma_test.c speaks RDMA to heca");
-	heca_start_args(&a, LOOPBACK, self->port, self->token, 20000, 0);
+	heca_start_args(&a, LAB_LOOPBACK_IP, self->port, self->token, 20000, 0);
 	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
 	sin.sin_port = htons(self->port);
-	inet_pton(AF_INET, LOOPBACK, &sin.sin_addr);
+	inet_pton(AF_INET, LAB_LOOPBACK_IP, &sin.sin_addr);
 	for (i = 0; i < 200; i++) {
 		s = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_LE(0, s);
@@ -744,7 +670,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	if (system("rdma link show >/dev/null 2>&1"))
 		SKIP(return, "no rdma tool (iproute2)");
 	strcpy(self->deleted_netdev, "va");
-	ASSERT_EQ(0, rxe_of(self->deleted_netdev, self->deleted,
+	ASSERT_EQ(0, lab_rxe_of(self->deleted_netdev, self->deleted,
 			    sizeof(self->deleted)));
 	/* It must not be over before the device goes: one read at a time. */
 	ASSERT_EQ(0, write_param("max_inflight", "1", self->max_inflight,
@@ -794,7 +720,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 
 	snprintf(cmd, sizeof(cmd), "%s", self->deleted);
 	rxe_restore(self);
-	EXPECT_TRUE(rxe_ready(cmd, RXE_SRC_IP)) TH_LOG("%s did not come back",
+	EXPECT_TRUE(lab_rxe_ready(cmd, lab_self_ip())) TH_LOG("%s did not come back",
 						       cmd);
 }
 

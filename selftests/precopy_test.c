@@ -36,7 +36,7 @@ FIXTURE(pre) {
 };
 
 FIXTURE_VARIANT(pre) {
-	bool rdma;		/* rxe0 -> rxe1 instead of loopback TCP */
+	bool rdma;		/* the rxe pair (heca_lab.h) instead of loopback TCP */
 	enum heca_mig_mode mode;
 	unsigned int timeout_ms;
 	unsigned int downtime_ms;
@@ -223,8 +223,8 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, self->a.err);
 
 	heca_random_token(token);
-	/* The destination listens on vb/rxe1; the source goes out of va. */
-	heca_start_args(&args, variant->rdma ? "192.0.2.2" : "127.0.0.1",
+	/* The destination listens on vb (LAB_PEER_IP); the source goes out of va. */
+	heca_start_args(&args, variant->rdma ? lab_peer_ip() : LAB_LOOPBACK_IP,
 			20000 + getpid() % 12000, token, 20000, 60000);
 	if (variant->rdma)
 		args.transport = HECA_TRANSPORT_RDMA;

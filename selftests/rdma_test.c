@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heca's RDMA transport seen from outside: this test plays heca's peer with
- * libibverbs/librdmacm on the lab's soft-RoCE pair (rxe0 on va 192.0.2.1,
- * rxe1 on vb 192.0.2.2) and speaks the wire protocol itself.
+ * libibverbs/librdmacm on the lab's soft-RoCE pair (heca_lab.h: the first
+ * LAB_RXE device on va, LAB_SELF_IP; the second on vb, LAB_PEER_IP) and
+ * speaks the wire protocol itself.
  *
  * As a destination (the kernel region is the source): the table of memory
  * registrations (HECA_MSG_MEMORY) is usable (an RDMA READ returns the
@@ -34,8 +35,6 @@
 #include "kselftest_harness.h"
 #include "heca_test.h"
 
-#define SRC_IP		"192.0.2.1"	/* va, rxe0 */
-#define DST_IP		"192.0.2.2"	/* vb, rxe1 */
 #define MEM		(8 * MiB)
 #define PG		4096
 #define NPAGES		(MEM / PG)
@@ -479,8 +478,7 @@ FIXTURE_SETUP(rdma)
 	char path[64];
 	unsigned long i;
 
-	if (access("/sys/class/infiniband/rxe0", F_OK) ||
-	    access("/sys/class/infiniband/rxe1", F_OK)) {
+	if (!lab_have_rxe_pair()) {
 		self->skip = true;
 		return;
 	}
@@ -517,7 +515,8 @@ FIXTURE_TEARDOWN(rdma)
 #define NEED_RXE()							\
 	do {								\
 		if (self->skip)						\
-			SKIP(return, "no rxe0/rxe1: run in the lab");	\
+			SKIP(return, "no %s/%s: run in the lab",	\
+			     lab_rxe(0), lab_rxe(1));			\
 	} while (0)
 
 /*
@@ -547,11 +546,11 @@ static void accept_source(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, p->ch);
 	ASSERT_EQ(0, rdma_create_id(p->ch, &p->listen, NULL, RDMA_PS_TCP));
 	sin.sin_port = htons(self->port);
-	inet_pton(AF_INET, DST_IP, &sin.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &sin.sin_addr);
 	ASSERT_EQ(0, rdma_bind_addr(p->listen, (struct sockaddr *)&sin));
 	ASSERT_EQ(0, rdma_listen(p->listen, 1));
 
-	heca_start_args(&st.a, DST_IP, self->port, self->token, 20000, 0);
+	heca_start_args(&st.a, lab_peer_ip(), self->port, self->token, 20000, 0);
 	st.a.transport = HECA_TRANSPORT_RDMA;
 	ASSERT_EQ(0, pthread_create(&st.t, NULL, source_main, &st));
 
@@ -794,7 +793,7 @@ static int connect_main(struct peer *p, uint16_t port, const struct cm_hdr *cm,
 	int err;
 
 	dst.sin_port = htons(port);
-	inet_pton(AF_INET, DST_IP, &dst.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &dst.sin_addr);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		memset(p, 0, sizeof(*p));
@@ -820,7 +819,7 @@ static int connect_urgent(struct peer *p, uint16_t port, const __u8 *token,
 	struct cm_hdr cm;
 
 	dst.sin_port = htons(port);
-	inet_pton(AF_INET, DST_IP, &dst.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &dst.sin_addr);
 	cm_hdr_init(&cm, CM_URGENT, token);
 	cm.cookie = htole64(cookie);
 	if (rdma_create_id(p->ch, &p->uid, NULL, RDMA_PS_TCP))
@@ -871,7 +870,7 @@ static void listen_dest(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, heca_region_create(self->ctl, name, MEM, HECA_REGION_DEST));
 	*fd = heca_region_open(name, O_RDWR);
 	ASSERT_LE(0, *fd);
-	heca_start_args(&a, DST_IP, port, self->token, 20000, 0);
+	heca_start_args(&a, lab_peer_ip(), port, self->token, 20000, 0);
 	a.transport = HECA_TRANSPORT_RDMA;
 	ASSERT_EQ(0, heca_listen_async(l, *fd, &a));
 }
@@ -1017,7 +1016,7 @@ TEST_F_TIMEOUT(rdma, bad_table_refused, 300)
 		dst.fd = open(path, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, dst.fd);
 
-		heca_start_args(&a, DST_IP, self->port + i, self->token, 20000,
+		heca_start_args(&a, lab_peer_ip(), self->port + i, self->token, 20000,
 				0);
 		a.transport = HECA_TRANSPORT_RDMA;
 		ASSERT_EQ(0, heca_listen_async(&l, dst.fd, &a));
