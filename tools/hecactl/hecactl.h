@@ -83,10 +83,10 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 extern const char hc_status_help[];		/* status.c */
 int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
 		  char **argv);
-extern const char hc_abort_help[];
+extern const char hc_abort_help[];		/* abort.c */
 int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,
 		 char **argv);
-extern const char hc_token_help[];
+extern const char hc_token_help[];		/* token.c */
 int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
 		 char **argv);
 
