@@ -134,10 +134,7 @@ static int region_list(const struct hc_cmd *self, const char *path,
 		return rc;
 	}
 	close(fd);
-	if (a.value[0])
-		err = hc_print_regions_json(stdout, r, n, heca_page_size());
-	else
-		err = hc_print_regions_table(stdout, r, n, heca_page_size());
+	err = hc_print_regions(stdout, a.value[0] != NULL, r, n, heca_page_size());
 	free(r);
 	if (err) {
 		hc_err("%s: out of memory", path);

@@ -58,13 +58,10 @@ int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
 	if (!rc && hc_session_stats(&s, &st))
 		rc = hc_session_report(&s, errno, NULL);
 	if (!rc) {
-		if (a.value[0]) {
-			if (hc_print_stats_json(stdout, s.name, &st, heca_page_size())) {
-				hc_err("%s: out of memory", s.what);
-				rc = HC_EXIT_FAIL;
-			}
-		} else {
-			hc_print_stats_text(stdout, s.name, &st, heca_page_size());
+		if (hc_print_stats(stdout, a.value[0] != NULL, s.name, &st,
+				   heca_page_size())) {
+			hc_err("%s: out of memory", s.what);
+			rc = HC_EXIT_FAIL;
 		}
 	}
 	hc_session_close(&s);
