@@ -26,8 +26,8 @@ const char hc_abort_help[] =
 "  -h, --help   show this help\n";
 
 static const struct hc_opt abort_opts[] = {
-	{ "force", 0, false },
-	{ NULL, 0, false },
+	{ "force", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,

@@ -26,12 +26,24 @@ static void join_path(char *buf, const char *parent, const char *name)
 	snprintf(buf, HC_PATH_MAX, "%s%s%s", parent, *parent ? " " : "", name);
 }
 
-void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
+/* Columns of the synopsis. */
+#define HC_SYNOPSIS_WIDTH	84
+
+/* The help of @cmd; a leaf's synopsis from its option table @opts. */
+static void print_help(FILE *f, const char *path, const struct hc_cmd *cmd,
+		       const struct hc_opt *opts)
 {
+	char synopsis[1024];
 	int width = 0;
 
-	fprintf(f, "Usage: hecactl%s%s %s\n", *path ? " " : "", path,
-		cmd->synopsis ? cmd->synopsis : "");
+	if (cmd->run) {
+		hc_format_synopsis(synopsis, sizeof(synopsis), path, cmd->synopsis,
+				   opts, HC_SYNOPSIS_WIDTH);
+		fputs(synopsis, f);
+	} else {
+		fprintf(f, "Usage: hecactl%s%s %s\n", *path ? " " : "", path,
+			cmd->synopsis ? cmd->synopsis : "");
+	}
 	if (cmd->help)
 		fprintf(f, "\n%s", cmd->help);
 	if (!cmd->subs)
@@ -44,6 +56,11 @@ void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
 		fprintf(f, "  %-*s  %s\n", width, c->name, c->summary);
 	fprintf(f, "\nRun 'hecactl%s%s COMMAND --help' for a command's options.\n",
 		*path ? " " : "", path);
+}
+
+void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
+{
+	print_help(f, path, cmd, NULL);
 }
 
 int hc_dispatch(const char *path, const struct hc_cmd *cmd, int argc, char **argv)
@@ -97,7 +114,7 @@ bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
 	case HC_ARGS_OK:
 		return true;
 	case HC_ARGS_HELP:
-		hc_print_help(stdout, path, self);
+		print_help(stdout, path, self, opts);
 		*rc = hc_finish_stdout(HC_EXIT_OK);
 		return false;
 	case HC_ARGS_ERROR:

@@ -25,7 +25,12 @@
  */
 struct hc_cmd {
 	const char *name;
-	const char *synopsis;	/* after "hecactl <path>", e.g. "NAME --size SIZE" */
+	/*
+	 * After "hecactl <path>": a group's whole synopsis ("COMMAND [ARGS]"),
+	 * a leaf command's operands ("NAME"); its options follow, from the
+	 * table it parses with (hc_parse_cmd_args()).
+	 */
+	const char *synopsis;
 	const char *summary;	/* one line, shown in the parent's help */
 	const char *help;	/* shown by --help after the usage line */
 	/*

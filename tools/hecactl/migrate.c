@@ -143,29 +143,30 @@ const char hc_migrate_help[] =
 "  hecactl migrate vm1 --to 192.0.2.2:7000 --token-file vm1.token \\\n"
 "      --mode postcopy                         (the VM in vm1 paused)\n";
 
+/* In the synopsis's order (hc_format_synopsis() follows the table). */
 enum {
-	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TRANSPORT, O_TIMEOUT,
-	O_CONNECT_TIMEOUT, O_DOWNTIME, O_MAX_ROUNDS, O_PAUSE_CMD,
-	O_HANDOVER_CMD, O_RESUME_CMD, O_JSON, O_QMP, O_QEMU_URI,
+	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TIMEOUT, O_DOWNTIME,
+	O_MAX_ROUNDS, O_PAUSE_CMD, O_HANDOVER_CMD, O_RESUME_CMD, O_TRANSPORT,
+	O_CONNECT_TIMEOUT, O_JSON, O_QMP, O_QEMU_URI,
 };
 
 static const struct hc_opt migrate_opts[] = {
-	[O_TO] = { "to", 't', true },
-	[O_TOKEN] = { "token", 0, true },
-	[O_TOKEN_FILE] = { "token-file", 0, true },
-	[O_MODE] = { "mode", 'm', true },
-	[O_TRANSPORT] = { "transport", 0, true },
-	[O_TIMEOUT] = { "timeout", 0, true },
-	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, true },
-	[O_DOWNTIME] = { "downtime-ms", 0, true },
-	[O_MAX_ROUNDS] = { "max-rounds", 0, true },
-	[O_PAUSE_CMD] = { "pause-cmd", 0, true },
-	[O_HANDOVER_CMD] = { "handover-cmd", 0, true },
-	[O_RESUME_CMD] = { "resume-cmd", 0, true },
-	[O_JSON] = { "json", 0, false },
-	[O_QMP] = { "qmp", 0, true },
-	[O_QEMU_URI] = { "qemu-uri", 0, true },
-	{ NULL, 0, false },
+	[O_TO] = { "to", 't', true, "ADDR:PORT", HC_OPT_REQUIRED },
+	[O_TOKEN] = { "token", 0, true, "HEX", HC_OPT_ONE_OF },
+	[O_TOKEN_FILE] = { "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+	[O_MODE] = { "mode", 'm', true, "precopy|postcopy|hybrid", 0 },
+	[O_TIMEOUT] = { "timeout", 0, true, "SEC", 0 },
+	[O_DOWNTIME] = { "downtime-ms", 0, true, "MS", 0 },
+	[O_MAX_ROUNDS] = { "max-rounds", 0, true, "N", 0 },
+	[O_PAUSE_CMD] = { "pause-cmd", 0, true, "CMD", 0 },
+	[O_HANDOVER_CMD] = { "handover-cmd", 0, true, "CMD", 0 },
+	[O_RESUME_CMD] = { "resume-cmd", 0, true, "CMD", 0 },
+	[O_TRANSPORT] = { "transport", 0, true, "auto|rdma|tcp", 0 },
+	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, true, "SEC", 0 },
+	[O_JSON] = { "json", 0, false, NULL, 0 },
+	[O_QMP] = { "qmp", 0, true, "SOCKET", 0 },
+	[O_QEMU_URI] = { "qemu-uri", 0, true, "URI", 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 

@@ -74,16 +74,16 @@ enum {
 };
 
 static const struct hc_opt receive_opts[] = {
-	[O_LISTEN] = { "listen", 'l', true },
-	[O_TOKEN] = { "token", 0, true },
-	[O_TOKEN_FILE] = { "token-file", 0, true },
-	[O_SIZE] = { "size", 's', true },
-	[O_TRANSPORT] = { "transport", 0, true },
-	[O_TIMEOUT] = { "timeout", 0, true },
-	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true },
-	[O_NO_WAIT] = { "no-wait", 0, false },
-	[O_QMP] = { "qmp", 0, true },
-	{ NULL, 0, false },
+	[O_LISTEN] = { "listen", 'l', true, "ADDR:PORT", HC_OPT_REQUIRED },
+	[O_TOKEN] = { "token", 0, true, "HEX", HC_OPT_ONE_OF },
+	[O_TOKEN_FILE] = { "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+	[O_SIZE] = { "size", 's', true, "SIZE", 0 },
+	[O_TRANSPORT] = { "transport", 0, true, "auto|rdma|tcp", 0 },
+	[O_TIMEOUT] = { "timeout", 0, true, "SEC", 0 },
+	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true, "MS", 0 },
+	[O_NO_WAIT] = { "no-wait", 0, false, NULL, 0 },
+	[O_QMP] = { "qmp", 0, true, "SOCKET", 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 struct receive_args {

@@ -49,9 +49,9 @@ static const struct hc_errmap create_errors[] = {
 };
 
 static const struct hc_opt create_opts[] = {
-	{ "size", 's', true },
-	{ "dest", 0, false },
-	{ NULL, 0, false },
+	{ "size", 's', true, "SIZE", HC_OPT_REQUIRED },
+	{ "dest", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_create(const struct hc_cmd *self, const char *path,
@@ -106,8 +106,8 @@ static const struct hc_errmap list_errors[] = {
 };
 
 static const struct hc_opt list_opts[] = {
-	{ "json", 0, false },
-	{ NULL, 0, false },
+	{ "json", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_list(const struct hc_cmd *self, const char *path,
@@ -153,7 +153,7 @@ static const struct hc_errmap destroy_errors[] = {
 };
 
 static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_destroy(const struct hc_cmd *self, const char *path,
@@ -196,7 +196,7 @@ const char hc_region_help[] =
 const struct hc_cmd hc_region_cmds[] = {
 	{
 		.name = "create",
-		.synopsis = "NAME --size SIZE [--dest]",
+		.synopsis = "NAME",
 		.summary = "create the region /dev/heca/NAME of SIZE bytes",
 		.help =
 "Create a region: guest RAM owned by heca, as the character device\n"
@@ -226,7 +226,7 @@ const struct hc_cmd hc_region_cmds[] = {
 	},
 	{
 		.name = "list",
-		.synopsis = "[--json]",
+		.synopsis = "",
 		.summary = "list regions: name, size, resident memory, users, role",
 		.help =
 "List the regions in creation order: NAME, SIZE, RESIDENT (memory the\n"

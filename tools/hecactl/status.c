@@ -33,8 +33,8 @@ const char hc_status_help[] =
 "  -h, --help  show this help\n";
 
 static const struct hc_opt status_opts[] = {
-	{ "json", 0, false },
-	{ NULL, 0, false },
+	{ "json", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_status_run(const struct hc_cmd *self, const char *path, int argc,

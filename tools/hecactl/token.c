@@ -22,7 +22,7 @@ const char hc_token_help[] =
 "  -h, --help  show this help\n";
 
 static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_token_run(const struct hc_cmd *self, const char *path, int argc,

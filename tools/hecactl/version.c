@@ -27,7 +27,7 @@ static const struct hc_errmap version_errors[] = {
 };
 
 static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_version_run(const struct hc_cmd *self, const char *path, int argc,

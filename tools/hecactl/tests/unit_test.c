@@ -256,10 +256,10 @@ static void test_names(void)
 }
 
 static const struct hc_opt opts[] = {
-	{ "size", 's', true },
-	{ "json", 0, false },
-	{ "verbose", 'v', false },
-	{ NULL, 0, false },
+	{ "size", 's', true, NULL, 0 },
+	{ "json", 0, false, NULL, 0 },
+	{ "verbose", 'v', false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static enum hc_args_result parse(struct hc_args *a, char *err, size_t errlen, ...)
@@ -695,6 +695,30 @@ static void test_mig(void)
 	status_is(SIGTERM | 0x80, "was killed by signal 15 (SIGTERM)");	/* core dumped */
 }
 
+/* The synopsis is the option table's: shown as the table says, wrapped. */
+static void test_synopsis(void)
+{
+	static const struct hc_opt syn[] = {
+		{ "to", 't', true, "ADDR:PORT", HC_OPT_REQUIRED },
+		{ "token", 0, true, "HEX", HC_OPT_ONE_OF },
+		{ "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+		{ "mode", 'm', true, "MODE", HC_OPT_OPTIONAL },
+		{ "json", 0, false, NULL, HC_OPT_OPTIONAL },
+		{ NULL, 0, false, NULL, 0 },
+	};
+	char buf[512];
+
+	hc_format_synopsis(buf, sizeof(buf), "migrate", "NAME", syn, 200);
+	CHECK(!strcmp(buf, "Usage: hecactl migrate NAME --to ADDR:PORT (--token HEX | --token-file PATH) [--mode MODE] [--json]\n"),
+	      "synopsis: \"%s\"", buf);
+	hc_format_synopsis(buf, sizeof(buf), "migrate", "NAME", syn, 80);
+	CHECK(!strcmp(buf, "Usage: hecactl migrate NAME --to ADDR:PORT (--token HEX | --token-file PATH)\n"
+			   "               [--mode MODE] [--json]\n"),
+	      "synopsis wrapped: \"%s\"", buf);
+	hc_format_synopsis(buf, sizeof(buf), "token", "", opts + 3, 80);
+	CHECK(!strcmp(buf, "Usage: hecactl token\n"), "synopsis, no options: \"%s\"", buf);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -702,6 +726,7 @@ int main(void)
 	test_format_size();
 	test_names();
 	test_args();
+	test_synopsis();
 	test_addr();
 	test_tokens();
 	test_hist();
