@@ -141,6 +141,8 @@ void hc_format_synopsis(char *buf, size_t len, const char *path,
 		const struct hc_opt *o = &opts[i];
 		int n;
 
+		if (o->show == HC_OPT_HIDDEN)
+			continue;
 		if (o->show == HC_OPT_ONE_OF) {
 			n = snprintf(item, sizeof(item), "(");
 			for (; i < HC_ARGS_MAX_OPTS && opts[i].name &&

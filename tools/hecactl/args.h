@@ -23,13 +23,18 @@ enum hc_opt_show {
 	HC_OPT_ONE_OF,		/* (--name ARG | --next ARG ...): this and the
 				 * entries after it that are HC_OPT_ONE_OF too;
 				 * exactly one must be given */
+	HC_OPT_HIDDEN,		/* not shown: an older name still taken */
 };
 
 struct hc_opt {
 	const char *name;	/* long name without "--" */
 	char short_name;	/* 0 for none */
 	bool has_value;
-	const char *arg;	/* the value's name in the synopsis: "ADDR:PORT" */
+	/*
+	 * The value's name in the synopsis: "ADDR:PORT".  For a duration it is
+	 * the unit: "SEC" or "MS" (see hc_duration_arg()).
+	 */
+	const char *arg;
 	enum hc_opt_show show;
 };
 

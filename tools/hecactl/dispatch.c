@@ -8,6 +8,7 @@
 #include "args.h"
 #include "hecactl.h"
 #include "heca.h"
+#include "stats.h"
 
 #define HC_PATH_MAX	128
 #define HC_HELP_DEPTH	4	/* "hecactl help" takes at most this many words */
@@ -132,6 +133,31 @@ int hc_want_operands(const char *path, const struct hc_args *a, int want,
 	if (a->noperands > want)
 		return hc_usage_err(path, "unexpected argument '%s'", a->operand[want]);
 	return 0;
+}
+
+int hc_uint_arg(const char *path, const struct hc_args *a,
+		const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		uint64_t dflt, const char *unit, uint64_t *out)
+{
+	char reason[128];
+	uint64_t v = dflt;
+
+	if (a->value[i] &&
+	    hc_parse_uint(a->value[i], min, max, &v, reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid --%s '%s': %s (%s)", opts[i].name,
+				    a->value[i], reason, unit);
+	*out = v;
+	return 0;
+}
+
+int hc_duration_arg(const char *path, const struct hc_args *a,
+		    const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		    uint64_t dflt, uint64_t *out)
+{
+	bool ms = opts[i].arg && !strcmp(opts[i].arg, "MS");
+
+	return hc_uint_arg(path, a, opts, i, min, max, dflt,
+			   ms ? "milliseconds" : "seconds", out);
 }
 
 int hc_check_name_arg(const char *path, const char *name)

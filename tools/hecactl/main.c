@@ -94,6 +94,10 @@ static const struct hc_cmd top = {
 "Environment:\n"
 "  HECA_CONTROL   the control device (default /dev/heca/control)\n"
 "\n"
+"Durations are whole numbers in the unit the option's value is named by:\n"
+"seconds for SEC (--timeout SEC), milliseconds for MS; the options in\n"
+"milliseconds end in -ms (--downtime-ms, --fault-timeout-ms).\n"
+"\n"
 "Exit status: 0 done (or help shown), 1 the operation failed,\n"
 "2 the command line is wrong (nothing was done).\n",
 	.subs = top_cmds,

@@ -169,35 +169,13 @@ static const struct hc_opt migrate_opts[] = {
 	{ NULL, 0, false, NULL, 0 },
 };
 
-
-
-
-/*
- * Parse the whole number of option @i into *@out, from @min to @max, with
- * @dflt when the option is not given.  Returns 0 or an exit code.
- */
-static int uint_opt(const char *path, const struct hc_args *a, int i,
-		    uint64_t min, uint64_t max, uint64_t dflt, const char *unit,
-		    unsigned int *out)
-{
-	char reason[128];
-	uint64_t v = dflt;
-
-	if (a->value[i] &&
-	    hc_parse_uint(a->value[i], min, max, &v, reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --%s '%s': %s (%s)",
-				    migrate_opts[i].name, a->value[i], reason, unit);
-	*out = (unsigned int)v;
-	return 0;
-}
-
 /* The options of the rounds, checked against the mode. */
 static int parse_policy(const char *path, const struct hc_args *a,
 			struct migrate_args *m)
 {
 	struct heca_mig_params *p = &m->params;
 	const char *mode = a->value[O_MODE] ? a->value[O_MODE] : "hybrid";
-	unsigned int v = 0;
+	uint64_t v = 0;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -215,21 +193,22 @@ static int parse_policy(const char *path, const struct hc_args *a,
 	    !strcmp(a->value[O_TIMEOUT], "0"))
 		return hc_usage_err(path, "--timeout 0 (post-copy at once) is hybrid's: precopy stops and copies after 1-%u s",
 				    HC_MIG_TIMEOUT_MAX_S);
-	rc = uint_opt(path, a, O_TIMEOUT, p->mode == HECA_MIG_PRECOPY ? 1 : 0,
-		      HC_MIG_TIMEOUT_MAX_S, HC_MIG_TIMEOUT_DEFAULT_S, "seconds",
-		      &m->timeout_s);
+	rc = hc_duration_arg(path, a, migrate_opts, O_TIMEOUT,
+			     p->mode == HECA_MIG_PRECOPY ? 1 : 0, HC_MIG_TIMEOUT_MAX_S,
+			     HC_MIG_TIMEOUT_DEFAULT_S, &v);
+	m->timeout_s = (unsigned int)v;
 	if (!rc)
-		rc = uint_opt(path, a, O_DOWNTIME, 1, HC_MIG_DOWNTIME_MAX_MS,
-			      HC_MIG_DOWNTIME_DEFAULT_MS, "milliseconds",
-			      &p->downtime_ms);
+		rc = hc_duration_arg(path, a, migrate_opts, O_DOWNTIME, 1,
+				     HC_MIG_DOWNTIME_MAX_MS, HC_MIG_DOWNTIME_DEFAULT_MS, &v);
+	p->downtime_ms = (unsigned int)v;
 	if (!rc)
-		rc = uint_opt(path, a, O_MAX_ROUNDS, 1, HC_MIG_ROUNDS_MAX,
-			      HC_MIG_ROUNDS_DEFAULT, "rounds", &v);
+		rc = hc_uint_arg(path, a, migrate_opts, O_MAX_ROUNDS, 1, HC_MIG_ROUNDS_MAX,
+				 HC_MIG_ROUNDS_DEFAULT, "rounds", &v);
 	if (rc)
 		return rc;
 	if (p->mode == HECA_MIG_POSTCOPY)
 		m->timeout_s = 0;
-	p->max_rounds = v;
+	p->max_rounds = (unsigned int)v;
 	p->timeout_ms = m->timeout_s * 1000;
 	p->complete_timeout_ms = HC_MIG_COMPLETE_TIMEOUT_MS;
 
@@ -269,6 +248,7 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 {
 	struct hc_args a;
 	char reason[128];
+	uint64_t v;
 	int rc;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, migrate_opts, &a, &rc))
@@ -297,10 +277,11 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	    hc_parse_transport(a.value[O_TRANSPORT], &m->start.transport))
 		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
-	rc = uint_opt(path, &a, O_CONNECT_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
-		      HC_TIMEOUT_DEFAULT_S, "seconds", &m->connect_timeout_s);
+	rc = hc_duration_arg(path, &a, migrate_opts, O_CONNECT_TIMEOUT, 1,
+			     HC_TIMEOUT_MAX_S, HC_TIMEOUT_DEFAULT_S, &v);
 	if (rc)
 		return rc;
+	m->connect_timeout_s = (unsigned int)v;
 	m->json = a.value[O_JSON] != NULL;
 	return hc_token_arg(path, a.value[O_TOKEN], a.value[O_TOKEN_FILE],
 			    m->start.token);
@@ -444,15 +425,6 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 	return 0;
 }
 
-
-
-
-
-
-
-
-
-
 /*
  * Connected, not switched over: nothing has moved, and the VM is still
  * here.  A signal that came meanwhile ends the session rather than let it
@@ -471,21 +443,6 @@ static int abort_if_interrupted(struct hc_session *s)
 	       s->what);
 	return HC_EXIT_FAIL;
 }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /* ---- the command ------------------------------------------------------------ */
 

@@ -47,8 +47,10 @@ const char hc_receive_help[] =
 "                          rdma_rxe), else tcp (so always for 0.0.0.0 and\n"
 "                          [::]), and says which\n"
 "      --timeout SEC       how long to wait for the source: 1-3600 s (default 30)\n"
-"      --fault-timeout MS  how long the VM may wait for a page before the\n"
-"                          session fails: 1-3600000 ms (default 30000)\n"
+"      --fault-timeout-ms MS\n"
+"                          how long the VM may wait for a page before the\n"
+"                          session fails: 1-3600000 ms (default 30000);\n"
+"                          --fault-timeout MS is its older name\n"
 "      --no-wait           return once the source is connected\n"
 "      --qmp SOCKET        the destination QEMU's QMP UNIX socket: wait (up to\n"
 "                          --timeout) for that QEMU, started with -incoming and\n"
@@ -70,7 +72,7 @@ const char hc_receive_help[] =
 
 enum {
 	O_LISTEN, O_TOKEN, O_TOKEN_FILE, O_SIZE, O_TRANSPORT, O_TIMEOUT,
-	O_FAULT_TIMEOUT, O_NO_WAIT, O_QMP,
+	O_FAULT_TIMEOUT_MS, O_FAULT_TIMEOUT, O_NO_WAIT, O_QMP,
 };
 
 static const struct hc_opt receive_opts[] = {
@@ -80,7 +82,8 @@ static const struct hc_opt receive_opts[] = {
 	[O_SIZE] = { "size", 's', true, "SIZE", 0 },
 	[O_TRANSPORT] = { "transport", 0, true, "auto|rdma|tcp", 0 },
 	[O_TIMEOUT] = { "timeout", 0, true, "SEC", 0 },
-	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true, "MS", 0 },
+	[O_FAULT_TIMEOUT_MS] = { "fault-timeout-ms", 0, true, "MS", 0 },
+	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true, "MS", HC_OPT_HIDDEN },
 	[O_NO_WAIT] = { "no-wait", 0, false, NULL, 0 },
 	[O_QMP] = { "qmp", 0, true, "SOCKET", 0 },
 	{ NULL, 0, false, NULL, 0 },
@@ -138,18 +141,19 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	    hc_parse_transport(a.value[O_TRANSPORT], &r->start.transport))
 		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
-	v = HC_TIMEOUT_DEFAULT_S;
-	if (a.value[O_TIMEOUT] &&
-	    hc_parse_uint(a.value[O_TIMEOUT], 1, HC_TIMEOUT_MAX_S, &v, reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --timeout '%s': %s (seconds)",
-				    a.value[O_TIMEOUT], reason);
+	rc = hc_duration_arg(path, &a, receive_opts, O_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
+			     HC_TIMEOUT_DEFAULT_S, &v);
+	if (rc)
+		return rc;
 	r->start.timeout_ms = (uint32_t)(v * 1000);
-	v = 0;	/* the module's default */
-	if (a.value[O_FAULT_TIMEOUT] &&
-	    hc_parse_uint(a.value[O_FAULT_TIMEOUT], 1, HC_FAULT_TIMEOUT_MAX_MS, &v,
-			  reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --fault-timeout '%s': %s (milliseconds)",
-				    a.value[O_FAULT_TIMEOUT], reason);
+	if (a.value[O_FAULT_TIMEOUT] && a.value[O_FAULT_TIMEOUT_MS])
+		return hc_usage_err(path, "--fault-timeout is --fault-timeout-ms: give it once");
+	/* 0: the module's default */
+	rc = hc_duration_arg(path, &a, receive_opts,
+			     a.value[O_FAULT_TIMEOUT] ? O_FAULT_TIMEOUT : O_FAULT_TIMEOUT_MS,
+			     1, HC_FAULT_TIMEOUT_MAX_MS, 0, &v);
+	if (rc)
+		return rc;
 	r->start.fault_timeout_ms = (uint32_t)v;
 	r->no_wait = a.value[O_NO_WAIT] != NULL;
 	r->qmp = a.value[O_QMP];
