@@ -47,7 +47,7 @@ uint64_t heca_page_size(void);
 /* ---- ioctls ------------------------------------------------------------ */
 /*
  * One function per ioctl.  Each fills in @argsz of the structure it
- * passes and returns 0 or -errno.  The ioctls that block on the peer
+ * passes (but heca_session_start(), see there) and returns 0 or -errno.  The ioctls that block on the peer
  * (SESSION_START, SWITCHOVER, WAIT, ROUND) are issued once, so that a
  * signal ends them with -EINTR; the others are repeated on EINTR.
  * Their arguments and errors are those of Documentation/uapi.rst.
@@ -73,7 +73,11 @@ int heca_region_destroy(int ctl, const char *name);
 int heca_region_list_once(int ctl, struct heca_region_info *entries,
 			  uint32_t *count);
 
-/* HECA_IOC_SESSION_START on region fd @fd with *@a (argsz set on a copy). */
+/*
+ * HECA_IOC_SESSION_START on region fd @fd with *@a as it is: its @argsz is
+ * the caller's, as heca_start_args() fills it, so that a test can pass a
+ * wrong one.
+ */
 int heca_session_start(int fd, const struct heca_session_start *a);
 
 /* HECA_IOC_SWITCHOVER. */

@@ -103,12 +103,10 @@ int heca_region_list_once(int ctl, struct heca_region_info *entries,
 	return err;
 }
 
+/* _IOW: the kernel reads *@a only. */
 int heca_session_start(int fd, const struct heca_session_start *a)
 {
-	struct heca_session_start s = *a;
-
-	s.argsz = sizeof(s);
-	return ioc_once(fd, HECA_IOC_SESSION_START, &s);
+	return ioc_once(fd, HECA_IOC_SESSION_START, (void *)a);
 }
 
 int heca_switchover(int fd)
