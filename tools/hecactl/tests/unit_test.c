@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -695,6 +696,83 @@ static void test_mig(void)
 	status_is(SIGTERM | 0x80, "was killed by signal 15 (SIGTERM)");	/* core dumped */
 }
 
+/* Write @text into the file @dir/@name. */
+static int put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * libheca's --transport auto and RDMA probing, against a made-up sysfs
+ * ($HECA_SYSFS_IB): rxe0, port 1 ACTIVE, 127.0.0.1 among its GIDs.
+ */
+static void test_transport(void)
+{
+	char root[] = "/tmp/heca-unit-ib-XXXXXX", dir[512];
+	struct heca_transport_choice c;
+	struct heca_session_start a;
+	uint8_t tok[HECA_TOKEN_BYTES] = { 1 };
+	bool made;
+
+	made = mkdtemp(root) != NULL;
+	snprintf(dir, sizeof(dir), "%s/rxe0/ports/1/gids", root);
+	if (made) {
+		char sub[512];
+
+		snprintf(sub, sizeof(sub), "%s/rxe0", root);
+		made = !mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/rxe0/ports", root);
+		made = made && !mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/rxe0/ports/1", root);
+		made = made && !mkdir(sub, 0700) && !mkdir(dir, 0700) &&
+		       !put_file(sub, "state", "4: ACTIVE\n") &&
+		       !put_file(dir, "0", "fe80:0000:0000:0000:0000:0000:0000:0001\n") &&
+		       !put_file(dir, "1", "0000:0000:0000:0000:0000:ffff:7f00:0001\n");
+	}
+	CHECK(made, "made-up sysfs under %s", root);
+	if (!made)
+		return;
+	setenv("HECA_SYSFS_IB", root, 1);
+
+	CHECK(heca_start_args(&a, "127.0.0.1", 7000, tok, 0, 0) == 0 &&
+	      a.argsz == sizeof(a) && a.addr.family == AF_INET && a.addr.port == 7000 &&
+	      a.transport == HECA_TRANSPORT_TCP && a.token[0] == 1,
+	      "start_args(127.0.0.1:7000)");
+	CHECK(heca_start_args(&a, "bogus", 7000, tok, 0, 0) == -EINVAL, "start_args(bogus)");
+	heca_start_args(&a, "127.0.0.1", 7000, tok, 0, 0);
+	CHECK(heca_rdma_port_has_addr("rxe0", 1, &a.addr), "rxe0 port 1 has 127.0.0.1");
+	CHECK(!heca_rdma_port_has_addr("rxe0", 2, &a.addr), "rxe0 has no port 2");
+
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_RDMA && c.why == HECA_TRANSPORT_ON_RDMA_DEV &&
+	      !strcmp(c.dev, "rxe0"), "listen on 127.0.0.1: rdma on rxe0 (%u, %d, %s)",
+	      c.transport, (int)c.why, c.dev);
+	heca_choose_transport(&a.addr, false, &c);
+	CHECK(c.transport == HECA_TRANSPORT_RDMA && !strcmp(c.dev, "rxe0"),
+	      "connect to 127.0.0.1: from 127.0.0.1, rdma on rxe0 (%u, %d)",
+	      c.transport, (int)c.why);
+	heca_start_args(&a, "0.0.0.0", 7000, tok, 0, 0);
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_TCP && c.why == HECA_TRANSPORT_ANY_ADDR,
+	      "listen on 0.0.0.0: tcp (%u, %d)", c.transport, (int)c.why);
+	heca_start_args(&a, "127.0.0.2", 7000, tok, 0, 0);
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_TCP && c.why == HECA_TRANSPORT_NOT_RDMA,
+	      "listen on 127.0.0.2: tcp, no device has it (%u, %d)", c.transport, (int)c.why);
+
+	unsetenv("HECA_SYSFS_IB");
+	snprintf(dir, sizeof(dir), "rm -rf '%s'", root);
+	CHECK(system(dir) == 0, "removing %s", root);
+}
+
 /* The synopsis is the option table's: shown as the table says, wrapped. */
 static void test_synopsis(void)
 {
@@ -727,6 +805,7 @@ int main(void)
 	test_names();
 	test_args();
 	test_synopsis();
+	test_transport();
 	test_addr();
 	test_tokens();
 	test_hist();
