@@ -771,30 +771,6 @@ static uint64_t pctl(const uint64_t *v, size_t n, double pct)
 	return n ? v[k ? k - 1 : 0] : 0;
 }
 
-static int write_param(const char *name, const char *val, char *old,
-		       size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/heca/parameters/%s", name);
-	if (old) {
-		f = fopen(path, "r");
-		if (!f || !fgets(old, len, f)) {
-			if (f)
-				fclose(f);
-			return -EIO;
-		}
-		fclose(f);
-		old[strcspn(old, "\n")] = 0;
-	}
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
 static int cmd_probe(int argc, char **argv)
 {
 	struct opts o = {
@@ -839,10 +815,10 @@ static int cmd_probe(int argc, char **argv)
 	ph[1] = now_ns();
 	if (o.no_prefetch) {
 		/* One page per fault: the READ of ib_read_lat -s 4096. */
-		err = write_param("prefetch_ahead", "0", old_ahead,
+		err = heca_module_param("prefetch_ahead", "0", old_ahead,
 				  sizeof(old_ahead));
 		if (!err)
-			err = write_param("prefetch_behind", "0", old_behind,
+			err = heca_module_param("prefetch_behind", "0", old_behind,
 					  sizeof(old_behind));
 		if (err) {
 			failed = "setting heca's prefetch parameters";
@@ -851,7 +827,7 @@ static int cmd_probe(int argc, char **argv)
 	}
 	if (o.max_inflight) {
 		/* Background READs in flight, ahead of a fault's on the wire. */
-		err = write_param("max_inflight", o.max_inflight, old_inflight,
+		err = heca_module_param("max_inflight", o.max_inflight, old_inflight,
 				  sizeof(old_inflight));
 		if (err) {
 			failed = "setting heca's max_inflight";
@@ -964,11 +940,11 @@ out:
 	side_close(&src, ctl);
 	side_close(&dst, ctl);
 	if (old_ahead[0])
-		write_param("prefetch_ahead", old_ahead, NULL, 0);
+		heca_module_param("prefetch_ahead", old_ahead, NULL, 0);
 	if (old_behind[0])
-		write_param("prefetch_behind", old_behind, NULL, 0);
+		heca_module_param("prefetch_behind", old_behind, NULL, 0);
 	if (old_inflight[0])
-		write_param("max_inflight", old_inflight, NULL, 0);
+		heca_module_param("max_inflight", old_inflight, NULL, 0);
 	close(ctl);
 	free(lat);
 	return err ? 1 : 0;

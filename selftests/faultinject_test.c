@@ -81,22 +81,6 @@ static struct fi_attr {
 	{ .file = "fail_page_alloc/verbose", .val = NULL },
 };
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		buf[0] = 0;
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = 0;
-	return 0;
-}
-
 static int write_line(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
@@ -143,7 +127,7 @@ static int fi_setup(void)
 		struct fi_attr *a = &fi_attrs[i];
 
 		snprintf(path, sizeof(path), DEBUGFS "/%s", a->file);
-		err = read_line(path, a->old, sizeof(a->old));
+		err = heca_read_line(path, a->old, sizeof(a->old));
 		if (err)
 			return err;
 		a->saved = true;
@@ -1007,7 +991,7 @@ static pid_t kthread_of(const char *prefix, const char *name)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (!read_line(path, comm, sizeof(comm)) && !strcmp(comm, want))
+		if (!heca_read_line(path, comm, sizeof(comm)) && !strcmp(comm, want))
 			pid = atoi(e->d_name);
 	}
 	closedir(d);

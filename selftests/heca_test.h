@@ -47,4 +47,17 @@ const char *heca_repo(void);
  */
 int heca_timing_checked(void);
 
+/*
+ * The first line of the file @path, without its newline, into @buf (empty
+ * for an empty file).  Returns 0 or -errno.
+ */
+int heca_read_line(const char *path, char *buf, size_t len);
+
+/*
+ * Set heca.ko's parameter @name (/sys/module/heca/parameters/@name) to
+ * @val, its old value first into @old (@len bytes) unless @old is NULL.
+ * Returns 0 or -errno (-EIO when the old value cannot be read).
+ */
+int heca_module_param(const char *name, const char *val, char *old, size_t len);
+
 #endif /* HECA_TEST_H */

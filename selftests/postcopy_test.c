@@ -127,39 +127,6 @@ static void start_args(struct heca_session_start *a,
 }
 
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		buf[0] = 0;
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = 0;
-	return 0;
-}
-
-/* Set heca's module parameter @name to @val; the old value in @old. */
-static int write_param(const char *name, const char *val, char *old,
-		       size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/heca/parameters/%s", name);
-	if (old && read_line(path, old, len))
-		return -errno;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
 /* Put back the rxe device a test removed, and wait until it is usable. */
 static void rxe_restore(FIXTURE_DATA(mig) *self)
 {
@@ -198,7 +165,7 @@ FIXTURE_TEARDOWN(mig)
 	if (self->deleted[0])
 		rxe_restore(self);
 	if (self->max_inflight[0])
-		write_param("max_inflight", self->max_inflight, NULL, 0);
+		heca_module_param("max_inflight", self->max_inflight, NULL, 0);
 	if (!self->ctl)
 		return;		/* skipped in the setup */
 	heca_vm_release(&self->a);
@@ -673,7 +640,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	ASSERT_EQ(0, lab_rxe_of(self->deleted_netdev, self->deleted,
 			    sizeof(self->deleted)));
 	/* It must not be over before the device goes: one read at a time. */
-	ASSERT_EQ(0, write_param("max_inflight", "1", self->max_inflight,
+	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
 				 sizeof(self->max_inflight)));
 
 	for (i = 0; i < npages; i++)

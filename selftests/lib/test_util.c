@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What heca's selftests share that is not libheca's (see heca_test.h).
+ * What heca's selftests share that is not libheca's (see heca_test.h):
+ * names, the repository, HECA_NO_TIMING, module parameters.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,4 +53,35 @@ int heca_timing_checked(void)
 	const char *env = getenv("HECA_NO_TIMING");
 
 	return !env || !*env || !strcmp(env, "0");
+}
+
+int heca_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	return 0;
+}
+
+int heca_module_param(const char *name, const char *val, char *old, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/heca/parameters/%s", name);
+	if (old && (heca_read_line(path, old, len) || !old[0]))
+		return -EIO;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", val);
+	return fclose(f) ? -errno : 0;
 }
