@@ -816,10 +816,10 @@ static int cmd_probe(int argc, char **argv)
 	if (o.no_prefetch) {
 		/* One page per fault: the READ of ib_read_lat -s 4096. */
 		err = heca_module_param("prefetch_ahead", "0", old_ahead,
-				  sizeof(old_ahead));
+					sizeof(old_ahead));
 		if (!err)
 			err = heca_module_param("prefetch_behind", "0", old_behind,
-					  sizeof(old_behind));
+						sizeof(old_behind));
 		if (err) {
 			failed = "setting heca's prefetch parameters";
 			goto out;
@@ -828,7 +828,7 @@ static int cmd_probe(int argc, char **argv)
 	if (o.max_inflight) {
 		/* Background READs in flight, ahead of a fault's on the wire. */
 		err = heca_module_param("max_inflight", o.max_inflight, old_inflight,
-				  sizeof(old_inflight));
+					sizeof(old_inflight));
 		if (err) {
 			failed = "setting heca's max_inflight";
 			goto out;

@@ -641,7 +641,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 			    sizeof(self->deleted)));
 	/* It must not be over before the device goes: one read at a time. */
 	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
-				 sizeof(self->max_inflight)));
+				       sizeof(self->max_inflight)));
 
 	for (i = 0; i < npages; i++)
 		*(uint32_t *)(self->src.mem + i * 4096) = i + 1;
