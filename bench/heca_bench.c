@@ -639,7 +639,7 @@ static int cmd_migrate(int argc, char **argv)
 	}
 	ph[5] = now_ns();
 	err = heca_wait_state(m.dst.fd, HECA_STATE_COMPLETE, 120000, &reached,
-			&error);
+			      &error);
 	if (err) {
 		failed = "waiting for the destination to complete";
 		goto out;
@@ -842,7 +842,7 @@ static int cmd_probe(int argc, char **argv)
 	err = heca_switchover(src.fd);
 	if (!err)
 		err = heca_wait_state(dst.fd, HECA_STATE_RUNNING, 30000, &reached,
-				&error);
+				      &error);
 	if (err) {
 		failed = "switchover";
 		goto out;

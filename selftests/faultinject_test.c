@@ -564,7 +564,7 @@ static int side_open(FIXTURE_DATA(sess) *self, struct side *s, bool dest)
 		snprintf(s->name, sizeof(s->name), "%c%04x", dest ? 'd' : 's',
 			 (getpid() * 37 + self->seq++) & 0xffff);
 		err = heca_region_create(self->ctl, s->name, MEM,
-				   dest ? HECA_REGION_DEST : 0);
+					 dest ? HECA_REGION_DEST : 0);
 		if (err != -EEXIST)
 			break;
 	}

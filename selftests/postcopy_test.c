@@ -351,10 +351,10 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	EXPECT_EQ(0, bad) TH_LOG("the guest found %u bad pages", bad);
 
 	ASSERT_EQ(0, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 120000,
-			       &reached, &error))
+				     &reached, &error))
 		TH_LOG("destination: state %u error %u", reached, error);
 	ASSERT_EQ(0, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
-			       &reached, &error))
+				     &reached, &error))
 		TH_LOG("source: state %u error %u", reached, error);
 
 	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
@@ -450,12 +450,12 @@ TEST_F_TIMEOUT(mig, peer_gone, 120)
 	connect_sides(_metadata, self, variant, 60000);
 	ASSERT_EQ(0, heca_session_abort(self->src.fd));
 	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 1000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ECANCELED, error);
 
 	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 30000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
 
@@ -510,12 +510,12 @@ TEST_F_TIMEOUT(mig, fault_timeout, 120)
 	EXPECT_LE(1.9, waited);
 
 	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 1000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ETIMEDOUT, error);
 	/* The destination closed the connection: the source fails too. */
 	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 }
 
@@ -638,7 +638,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 		SKIP(return, "no rdma tool (iproute2)");
 	strcpy(self->deleted_netdev, "va");
 	ASSERT_EQ(0, lab_rxe_of(self->deleted_netdev, self->deleted,
-			    sizeof(self->deleted)));
+				sizeof(self->deleted)));
 	/* It must not be over before the device goes: one read at a time. */
 	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
 				       sizeof(self->max_inflight)));
@@ -659,11 +659,11 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	       (t1.tv_nsec - t0.tv_nsec) / 1000000);
 
 	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ENODEV, error);
 	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 60000,
-				  &reached, &error));
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
 	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));

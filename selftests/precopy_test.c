@@ -233,11 +233,11 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, heca_listen_finish(&l));
 	/* Before the switchover a wait for a later state times out. */
 	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->dfd, HECA_STATE_RUNNING, 50, NULL,
-					NULL));
+					      NULL));
 	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->dfd, HECA_STATE_COMPLETE, 50, NULL,
-					NULL));
+					      NULL));
 	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->sfd, HECA_STATE_COMPLETE, 50, NULL,
-					NULL));
+					      NULL));
 	EXPECT_EQ(0, heca_wait_state(self->sfd, HECA_STATE_CONNECTED, 50, NULL, NULL));
 
 	round_md = _metadata;
@@ -248,7 +248,7 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	EXPECT_EQ(0, self->b.bad) TH_LOG("the guest found %u bad pages",
 					 self->b.bad);
 	ASSERT_EQ(0, heca_wait_state(self->dfd, HECA_STATE_COMPLETE, 120000, NULL,
-			       NULL));
+				     NULL));
 
 	/* The source's pages are as they were at pause. */
 	for (i = first; i < last; i++)

@@ -1036,7 +1036,7 @@ TEST_F_TIMEOUT(rdma, bad_table_refused, 300)
 		ASSERT_EQ(IBV_WC_SUCCESS,
 			  send_msg(&self->p, MSG_MEMORY, &msg, len));
 		EXPECT_EQ(-EIO, heca_wait_state(dst.fd, HECA_STATE_RUNNING, WAIT_MS,
-					  &reached, &error))
+						&reached, &error))
 			TH_LOG("%s: the destination took it", cases[i].what);
 		EXPECT_EQ(HECA_STATE_FAILED, reached);
 		EXPECT_EQ(EPROTO, error) TH_LOG("%s", cases[i].what);

@@ -108,7 +108,7 @@ TEST_F(ctl, bad_sizes)
 	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ps + 1, 0));
 	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ps - 1, 0));
 	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name,
-				       HECA_REGION_MAX_BYTES + ps, 0));
+					      HECA_REGION_MAX_BYTES + ps, 0));
 	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ~0ULL & ~(ps - 1), 0));
 	EXPECT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
 

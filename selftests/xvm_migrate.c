@@ -236,7 +236,7 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		       (unsigned int)(mem >> 20), res.bad);
 		EXPECT_EQ(0, res.bad);
 		ASSERT_EQ(0, heca_wait_state(fd, HECA_STATE_COMPLETE, 300000,
-				       &reached, &error))
+					     &reached, &error))
 			TH_LOG("state %u error %u", reached, error);
 		ASSERT_EQ(0, heca_stats(fd, &res.st));
 		print_stats("destination", &res.st);
