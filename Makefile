@@ -2,7 +2,8 @@
 #
 # heca: top-level build.
 #
-#   make            build kernel/heca.ko, tools/hecactl/hecactl and the selftests
+#   make            build kernel/heca.ko, tools/lib/heca/libheca.a,
+#                   tools/hecactl/hecactl and the selftests
 #   make check      install what is missing (apt), build, lint, run every test in the lab
 #   make check-debug the same tests on a debug kernel (KASAN, lockdep, kmemleak,
 #                   fault injection, ...), built once into a cache (selftests/debug/)
@@ -45,6 +46,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
 
 tools:
+	$(MAKE) -C tools/lib/heca
 	$(MAKE) -C tools/hecactl
 
 selftests: tools
@@ -121,5 +123,6 @@ bench: deps
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean
 	-$(MAKE) -C tools/hecactl clean
+	-$(MAKE) -C tools/lib/heca clean
 	-$(MAKE) -C selftests clean
 	rm -rf build

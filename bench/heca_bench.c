@@ -7,7 +7,7 @@
  *   heca_bench migrate [OPTIONS]	one migration, in any mode, of the
  *	running verifying KVM guest (selftests/guests/kvm/verify.c) between
  *	two regions of this kernel, driven by the policy library
- *	(tools/lib/heca_migrate.c), the guest dirtying its memory at a set
+ *	(tools/lib/heca/migrate.c), the guest dirtying its memory at a set
  *	rate: downtime, total time, bytes on the wire, the destination's
  *	fault service histogram and transfer rate.
  *   heca_bench probe [OPTIONS]	post-copy of a region without a guest:
@@ -32,7 +32,6 @@
 #include <stdint.h>
 
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
@@ -74,36 +73,33 @@ struct side {
 static int side_open(struct side *s, int ctl, const char *what, bool dest,
 		     size_t size)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = size };
-	char path[64];
+	void *mem;
+	int fd;
 
 	s->fd = -1;
 	s->mem = MAP_FAILED;
 	s->size = size;
 	snprintf(s->name, sizeof(s->name), "bench-%s-%d", what, (int)getpid());
-	memcpy(c.name, s->name, strlen(s->name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c)) {
+	fd = heca_region_setup(ctl, s->name, size, dest ? HECA_REGION_DEST : 0,
+			       &mem);
+	if (fd < 0) {
 		s->name[0] = 0;
-		return -errno;
+		return fd;
 	}
-	heca_region_path(path, sizeof(path), s->name);
-	s->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (s->fd < 0)
-		return -errno;
-	s->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-	return s->mem == MAP_FAILED ? -errno : 0;
+	s->fd = fd;
+	s->mem = mem;
+	return 0;
 }
 
 static void side_close(struct side *s, int ctl)
 {
 	if (s->fd >= 0)
-		ioctl(s->fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(s->fd);
 	if (s->mem != MAP_FAILED)
 		munmap(s->mem, s->size);
 	if (s->fd >= 0)
 		close(s->fd);
-	if (s->name[0] && heca_destroy_settled(ctl, s->name))
+	if (s->name[0] && heca_region_destroy_settled(ctl, s->name))
 		fprintf(stderr, "heca_bench: could not destroy region %s\n",
 			s->name);
 	s->fd = -1;
@@ -554,9 +550,9 @@ static int cmd_migrate(int argc, char **argv)
 	mp.downtime_ms = o.downtime_ms;
 	mp.complete_timeout_ms = 300000;
 
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	if (ctl < 0)
-		die("%s: %s (is heca.ko loaded?)", HECA_CONTROL_PATH,
+		die("%s: %s (is heca.ko loaded?)", HECA_CONTROL_DEFAULT,
 		    strerror(errno));
 	err = side_open(&m.src, ctl, "src", false, o.mem);
 	if (!err)
@@ -642,8 +638,8 @@ static int cmd_migrate(int argc, char **argv)
 		goto out;
 	}
 	ph[5] = now_ns();
-	err = heca_wait(m.dst.fd, HECA_STATE_COMPLETE, 120000, &reached,
-			&error);
+	err = heca_wait_state(m.dst.fd, HECA_STATE_COMPLETE, 120000, &reached,
+			      &error);
 	if (err) {
 		failed = "waiting for the destination to complete";
 		goto out;
@@ -731,9 +727,9 @@ out:
 		ph[7] = now_ns();
 	bench_pause_signal(&m.a);
 	if (m.src.fd >= 0)
-		ioctl(m.src.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(m.src.fd);
 	if (m.dst.fd >= 0 && err)
-		ioctl(m.dst.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(m.dst.fd);
 	heca_guest_join(&m.a);
 	heca_guest_join(&m.b);
 	heca_vm_release(&m.a.v);
@@ -775,30 +771,6 @@ static uint64_t pctl(const uint64_t *v, size_t n, double pct)
 	return n ? v[k ? k - 1 : 0] : 0;
 }
 
-static int write_param(const char *name, const char *val, char *old,
-		       size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/heca/parameters/%s", name);
-	if (old) {
-		f = fopen(path, "r");
-		if (!f || !fgets(old, len, f)) {
-			if (f)
-				fclose(f);
-			return -EIO;
-		}
-		fclose(f);
-		old[strcspn(old, "\n")] = 0;
-	}
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
 static int cmd_probe(int argc, char **argv)
 {
 	struct opts o = {
@@ -827,9 +799,9 @@ static int cmd_probe(int argc, char **argv)
 	lat = calloc(o.samples + 1, sizeof(*lat));
 	if (!lat)
 		die("out of memory");
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	if (ctl < 0)
-		die("%s: %s (is heca.ko loaded?)", HECA_CONTROL_PATH,
+		die("%s: %s (is heca.ko loaded?)", HECA_CONTROL_DEFAULT,
 		    strerror(errno));
 	err = side_open(&src, ctl, "psrc", false, o.mem);
 	if (!err)
@@ -843,11 +815,11 @@ static int cmd_probe(int argc, char **argv)
 	ph[1] = now_ns();
 	if (o.no_prefetch) {
 		/* One page per fault: the READ of ib_read_lat -s 4096. */
-		err = write_param("prefetch_ahead", "0", old_ahead,
-				  sizeof(old_ahead));
+		err = heca_module_param("prefetch_ahead", "0", old_ahead,
+					sizeof(old_ahead));
 		if (!err)
-			err = write_param("prefetch_behind", "0", old_behind,
-					  sizeof(old_behind));
+			err = heca_module_param("prefetch_behind", "0", old_behind,
+						sizeof(old_behind));
 		if (err) {
 			failed = "setting heca's prefetch parameters";
 			goto out;
@@ -855,8 +827,8 @@ static int cmd_probe(int argc, char **argv)
 	}
 	if (o.max_inflight) {
 		/* Background READs in flight, ahead of a fault's on the wire. */
-		err = write_param("max_inflight", o.max_inflight, old_inflight,
-				  sizeof(old_inflight));
+		err = heca_module_param("max_inflight", o.max_inflight, old_inflight,
+					sizeof(old_inflight));
 		if (err) {
 			failed = "setting heca's max_inflight";
 			goto out;
@@ -869,8 +841,8 @@ static int cmd_probe(int argc, char **argv)
 	}
 	err = heca_switchover(src.fd);
 	if (!err)
-		err = heca_wait(dst.fd, HECA_STATE_RUNNING, 30000, &reached,
-				&error);
+		err = heca_wait_state(dst.fd, HECA_STATE_RUNNING, 30000, &reached,
+				      &error);
 	if (err) {
 		failed = "switchover";
 		goto out;
@@ -909,7 +881,7 @@ static int cmd_probe(int argc, char **argv)
 		}
 	}
 	ph[3] = now_ns();
-	err = heca_wait(dst.fd, HECA_STATE_COMPLETE, 300000, &reached, &error);
+	err = heca_wait_state(dst.fd, HECA_STATE_COMPLETE, 300000, &reached, &error);
 	if (err) {
 		failed = "waiting for the destination to complete";
 		goto out;
@@ -968,11 +940,11 @@ out:
 	side_close(&src, ctl);
 	side_close(&dst, ctl);
 	if (old_ahead[0])
-		write_param("prefetch_ahead", old_ahead, NULL, 0);
+		heca_module_param("prefetch_ahead", old_ahead, NULL, 0);
 	if (old_behind[0])
-		write_param("prefetch_behind", old_behind, NULL, 0);
+		heca_module_param("prefetch_behind", old_behind, NULL, 0);
 	if (old_inflight[0])
-		write_param("max_inflight", old_inflight, NULL, 0);
+		heca_module_param("max_inflight", old_inflight, NULL, 0);
 	close(ctl);
 	free(lat);
 	return err ? 1 : 0;

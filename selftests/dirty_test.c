@@ -41,10 +41,10 @@ FIXTURE_SETUP(dirty)
 {
 	char path[64];
 
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->name, sizeof(self->name), "dirty");
-	ASSERT_EQ(0, heca_create(self->ctl, self->name, MEM));
+	ASSERT_EQ(0, heca_region_create(self->ctl, self->name, MEM, 0));
 	heca_region_path(path, sizeof(path), self->name);
 	self->fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
@@ -57,7 +57,7 @@ FIXTURE_TEARDOWN(dirty)
 {
 	munmap(self->mem, MEM);
 	close(self->fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, self->name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, self->name));
 	close(self->ctl);
 }
 
@@ -65,14 +65,15 @@ FIXTURE_TEARDOWN(dirty)
 static long take(int fd, uint64_t *set, __u32 *round)
 {
 	struct heca_dirty d = {
-		.argsz = sizeof(d),
 		.bitmap = (__u64)(uintptr_t)set,
 		.bitmap_bytes = WORDS * 8,
 	};
+	int err;
 
 	memset(set, 0, WORDS * 8);
-	if (ioctl(fd, HECA_IOC_DIRTY, &d))
-		return -errno;
+	err = heca_dirty(fd, &d);
+	if (err)
+		return err;
 	if (round)
 		*round = d.round;
 	return d.pages;
@@ -264,7 +265,7 @@ TEST_F(dirty, bad_input)
 	EXPECT_EQ(-1, ioctl(fd, HECA_IOC_DIRTY, &d));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, name));
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,7 @@
  * How downtime relates to region size and dirty set, per mode, asserted as
  * relations (never as absolute times): a writer thread keeps dirtying a
  * working set of a source region whose every page holds data; the policy
- * library (tools/lib/heca_migrate.c) migrates it over loopback TCP.
+ * library (tools/lib/heca/migrate.c) migrates it over loopback TCP.
  *
  *  - post-copy and hybrid: the downtime (pause to resume) of a 512 MiB
  *    region is not larger than that of a 64 MiB one beyond noise
@@ -20,7 +20,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_migrate.h"
 
 #define PAGE	4096UL
@@ -79,33 +78,14 @@ static const struct heca_mig_ops ops = {
 static int region(int ctl, char *name, const char *what, uint64_t size,
 		  bool dest, uint8_t **mem)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = size };
-	char path[64];
-	int fd;
-
 	heca_unique_name(name, HECA_NAME_MAX, what);
-	memcpy(c.name, name, strlen(name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
-		return -errno;
-	heca_region_path(path, sizeof(path), name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (*mem == MAP_FAILED) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
+	return heca_region_setup(ctl, name, size, dest ? HECA_REGION_DEST : 0,
+				 (void **)mem);
 }
 
 static void destroy(int ctl, const char *name)
 {
-	struct heca_region_destroy d = { .argsz = sizeof(d) };
-
-	memcpy(d.name, name, strlen(name));
-	ioctl(ctl, HECA_IOC_REGION_DESTROY, &d);
+	heca_region_destroy(ctl, name);
 }
 
 /*
@@ -160,7 +140,7 @@ static double migrate(struct __test_metadata *_metadata, int ctl,
 	EXPECT_EQ(0, err) TH_LOG("%s: %s", r.res.failed, strerror(-err));
 	if (err)
 		goto out;
-	EXPECT_EQ(0, heca_wait(dfd, HECA_STATE_COMPLETE, 600000, NULL, NULL));
+	EXPECT_EQ(0, heca_wait_state(dfd, HECA_STATE_COMPLETE, 600000, NULL, NULL));
 	for (unsigned long i = 0; i < size / PAGE; i++)
 		differ += memcmp(src + i * PAGE, dst + i * PAGE, PAGE) != 0;
 	EXPECT_EQ(0, differ);
@@ -189,7 +169,7 @@ FIXTURE(dt) {
 
 FIXTURE_SETUP(dt)
 {
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 }
 

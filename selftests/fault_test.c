@@ -15,13 +15,11 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
 #define MEM		(16 * MiB)
 #define NPAGES		(MEM / 4096)
 #define THREADS		6
 #define TRACING		"/sys/kernel/tracing"
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1 (rxe0 on va: the source) */
 
 static int write_str(const char *path, const char *s)
 {
@@ -84,17 +82,18 @@ FIXTURE_TEARDOWN(faults) {}
 
 FIXTURE_VARIANT(faults) {
 	__u32 transport;
-	const char *ip;		/* the destination listens, the source connects */
+	/* where the destination listens and the source connects */
+	const char *(*ip)(void);
 };
 
 FIXTURE_VARIANT_ADD(faults, tcp) {
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = "127.0.0.1",
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(faults, rdma) {
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,	/* vb, the second rxe (the first, on va: the source) */
 };
 
 TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
@@ -119,17 +118,16 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	FILE *tr;
 
 	if (variant->transport == HECA_TRANSPORT_RDMA &&
-	    (access("/sys/class/infiniband/rxe0", F_OK) ||
-	     access("/sys/class/infiniband/rxe1", F_OK)))
-		SKIP(return, "no rxe0/rxe1: run in the lab");
+	    !lab_have_rxe_pair())
+		SKIP(return, "no %s/%s: run in the lab", lab_rxe(0), lab_rxe(1));
 	err = tracing_ready();
 	ASSERT_EQ(0, err) TH_LOG("tracefs or events/heca: %s", strerror(-err));
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 
 	heca_unique_name(src, sizeof(src), "fsrc");
 	heca_unique_name(dst, sizeof(dst), "fdst");
-	ASSERT_EQ(0, heca_create(ctl, src, MEM));
+	ASSERT_EQ(0, heca_region_create(ctl, src, MEM, 0));
 	memcpy(c.name, dst, strlen(dst));
 	c.flags = HECA_REGION_DEST;
 	ASSERT_EQ(0, ioctl(ctl, HECA_IOC_REGION_CREATE, &c));
@@ -151,7 +149,7 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 				s[p * 512 + i] = word(p, i);
 
 	heca_random_token(token);
-	heca_start_args(&a, variant->ip, 20000 + getpid() % 20000, token,
+	heca_start_args(&a, variant->ip(), 20000 + getpid() % 20000, token,
 			20000, 60000);
 	a.transport = variant->transport;
 	ASSERT_EQ(0, heca_listen_async(&l, dfd, &a));
@@ -167,8 +165,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 		pthread_join(th[i], NULL);
 		EXPECT_EQ(0, rd[i].bad) TH_LOG("thread %lu", i);
 	}
-	ASSERT_EQ(0, heca_wait(dfd, HECA_STATE_COMPLETE, 60000, NULL, NULL));
-	ASSERT_EQ(0, heca_wait(sfd, HECA_STATE_COMPLETE, 30000, NULL, NULL));
+	ASSERT_EQ(0, heca_wait_state(dfd, HECA_STATE_COMPLETE, 60000, NULL, NULL));
+	ASSERT_EQ(0, heca_wait_state(sfd, HECA_STATE_COMPLETE, 30000, NULL, NULL));
 	for (p = 0; p < NPAGES; p++)
 		for (i = 0; i < 512; i++)
 			ASSERT_EQ(p % 4 == 3 ? 0 : word(p, i), d[p * 512 + i]);
@@ -261,8 +259,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	munmap(d, MEM);
 	close(sfd);
 	close(dfd);
-	EXPECT_EQ(0, heca_destroy_settled(ctl, src));
-	EXPECT_EQ(0, heca_destroy_settled(ctl, dst));
+	EXPECT_EQ(0, heca_region_destroy_settled(ctl, src));
+	EXPECT_EQ(0, heca_region_destroy_settled(ctl, dst));
 	close(ctl);
 }
 

@@ -47,7 +47,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
@@ -55,9 +54,6 @@
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
-#define LOOPBACK	"127.0.0.1"
-#define RXE_SRC_IP	"192.0.2.1"	/* va, rxe0: the source's side */
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1: the destination's */
 #define PG		4096UL
 #define MEM		(1 * MiB)	/* session tests: 256 pages */
 #define SWEEP_MAX	160		/* injection points tried per sweep */
@@ -84,22 +80,6 @@ static struct fi_attr {
 	{ .file = "fail_page_alloc/task-filter", .val = "N" },
 	{ .file = "fail_page_alloc/verbose", .val = NULL },
 };
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		buf[0] = 0;
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = 0;
-	return 0;
-}
 
 static int write_line(const char *path, const char *val)
 {
@@ -147,7 +127,7 @@ static int fi_setup(void)
 		struct fi_attr *a = &fi_attrs[i];
 
 		snprintf(path, sizeof(path), DEBUGFS "/%s", a->file);
-		err = read_line(path, a->old, sizeof(a->old));
+		err = heca_read_line(path, a->old, sizeof(a->old));
 		if (err)
 			return err;
 		a->saved = true;
@@ -279,16 +259,6 @@ static void sweep_log(struct __test_metadata *_metadata, const struct sweep *w)
 
 /* ---- regions ------------------------------------------------------------ */
 
-static int create_flags(int ctl, const char *name, __u64 size, __u32 flags)
-{
-	struct heca_region_create c = {
-		.argsz = sizeof(c), .flags = flags, .size = size,
-	};
-
-	memcpy(c.name, name, strnlen(name, sizeof(c.name) - 1));
-	return ioctl(ctl, HECA_IOC_REGION_CREATE, &c) ? -errno : 0;
-}
-
 static bool node_is_chr(const char *name)
 {
 	char path[64];
@@ -320,9 +290,9 @@ FIXTURE_SETUP(reg)
 	self->skip = fi_missing();
 	if (self->skip)
 		return;
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s (is heca.ko loaded?)",
-				       HECA_CONTROL_PATH, strerror(errno));
+				       HECA_CONTROL_DEFAULT, strerror(errno));
 	self->nth = nth_open(0);
 	ASSERT_LE(0, self->nth);
 	err = fi_setup();
@@ -359,11 +329,11 @@ static void sweep_create(struct __test_metadata *_metadata,
 
 	snprintf(name, sizeof(name), "fi-c-%d-%u", getpid(), seq++);
 	ASSERT_EQ(0, nth_set(self->nth, COUNT_BIG));
-	err = create_flags(self->ctl, name, size, flags);
+	err = heca_region_create(self->ctl, name, size, flags);
 	left = nth_get(self->nth);
 	nth_set(self->nth, 0);
 	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, heca_destroy(self->ctl, name));
+	ASSERT_EQ(0, heca_region_destroy(self->ctl, name));
 	ASSERT_LT(0, left);
 	w.points = COUNT_BIG - left;
 
@@ -371,7 +341,7 @@ static void sweep_create(struct __test_metadata *_metadata,
 		snprintf(name, sizeof(name), "fi-c-%d-%u", getpid(), seq++);
 		kmsg("faultinject: %s: failure %u\n", what, n);
 		ASSERT_EQ(0, nth_set(self->nth, n));
-		err = create_flags(self->ctl, name, size, flags);
+		err = heca_region_create(self->ctl, name, size, flags);
 		left = nth_get(self->nth);
 		nth_set(self->nth, 0);
 		if (left) {
@@ -379,7 +349,7 @@ static void sweep_create(struct __test_metadata *_metadata,
 			EXPECT_EQ(0, err) TH_LOG("%s: failure %u not injected, yet %s",
 						 what, n, strerror(-err));
 			if (!err)
-				heca_destroy(self->ctl, name);
+				heca_region_destroy(self->ctl, name);
 			continue;
 		}
 		sweep_count(&w, err);
@@ -389,24 +359,24 @@ static void sweep_create(struct __test_metadata *_metadata,
 			 * lose the node on ENOMEM without telling anyone:
 			 * device_add() ignores its error; not heca's.)
 			 */
-			ASSERT_EQ(0, heca_find(self->ctl, name, &info));
+			ASSERT_EQ(0, heca_region_find(self->ctl, name, &info));
 			EXPECT_EQ(size, info.size);
 			if (!node_is_chr(name))
 				TH_LOG("%s: failure %u: region made, but no /dev node",
 				       what, n);
-			EXPECT_EQ(0, heca_destroy(self->ctl, name));
+			EXPECT_EQ(0, heca_region_destroy(self->ctl, name));
 			continue;
 		}
 		EXPECT_EQ(-ENOMEM, err) TH_LOG("%s: failure %u: %s", what, n,
 					       strerror(-err));
 		/* Nothing of it is left, and the name is free again. */
-		EXPECT_EQ(-ENOENT, heca_find(self->ctl, name, &info));
+		EXPECT_EQ(-ENOENT, heca_region_find(self->ctl, name, &info));
 		EXPECT_TRUE(node_absent(name)) TH_LOG("%s: failure %u left /dev/heca/%s",
 						      what, n, name);
-		EXPECT_EQ(0, create_flags(self->ctl, name, size, flags))
+		EXPECT_EQ(0, heca_region_create(self->ctl, name, size, flags))
 			TH_LOG("%s: failure %u: the name is not free again", what, n);
 		EXPECT_TRUE(node_is_chr(name));
-		EXPECT_EQ(0, heca_destroy(self->ctl, name));
+		EXPECT_EQ(0, heca_region_destroy(self->ctl, name));
 	}
 	sweep_log(_metadata, &w);
 	EXPECT_LT(0, w.tried);
@@ -444,7 +414,7 @@ TEST_F_TIMEOUT(reg, populate, 600)
 
 	NEED_FI();
 	heca_unique_name(name, sizeof(name), "fi-pop");
-	ASSERT_EQ(0, heca_create(self->ctl, name, npages * PG));
+	ASSERT_EQ(0, heca_region_create(self->ctl, name, npages * PG, 0));
 	heca_region_path(path, sizeof(path), name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -486,29 +456,10 @@ TEST_F_TIMEOUT(reg, populate, 600)
 	sweep_log(_metadata, &w);
 	munmap(mem, npages * PG);
 	close(fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, name));
 }
 
 /* ---- sessions ----------------------------------------------------------- */
-
-/* Whether this host has the lab's address for rxe0 (va, 192.0.2.1). */
-static bool have_rxe(void)
-{
-	struct ifaddrs *ifa, *i;
-	struct in_addr want;
-	bool found = false;
-
-	inet_pton(AF_INET, RXE_SRC_IP, &want);
-	if (getifaddrs(&ifa))
-		return false;
-	for (i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-		    want.s_addr)
-			found = true;
-	freeifaddrs(ifa);
-	return found && !access("/sys/class/infiniband", F_OK);
-}
 
 /* A thread doing the destination's SESSION_START, maybe failing the n-th
  * allocation of it.
@@ -573,19 +524,19 @@ FIXTURE(sess) {
 
 FIXTURE_VARIANT(sess) {
 	__u32 transport;
-	const char *ip;
+	const char *(*ip)(void);	/* the destination listens, the source connects */
 	const char *name;
 };
 
 FIXTURE_VARIANT_ADD(sess, tcp) {
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 	.name = "tcp",
 };
 
 FIXTURE_VARIANT_ADD(sess, rdma) {
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,	/* vb: the second rxe device */
 	.name = "rdma",
 };
 
@@ -612,8 +563,8 @@ static int side_open(FIXTURE_DATA(sess) *self, struct side *s, bool dest)
 	for (i = 0; i < 100; i++) {
 		snprintf(s->name, sizeof(s->name), "%c%04x", dest ? 'd' : 's',
 			 (getpid() * 37 + self->seq++) & 0xffff);
-		err = create_flags(self->ctl, s->name, MEM,
-				   dest ? HECA_REGION_DEST : 0);
+		err = heca_region_create(self->ctl, s->name, MEM,
+					 dest ? HECA_REGION_DEST : 0);
 		if (err != -EEXIST)
 			break;
 	}
@@ -638,7 +589,7 @@ static void side_close(FIXTURE_DATA(sess) *self, struct side *s)
 		close(s->fd);
 	s->fd = -1;
 	if (s->name[0])
-		heca_destroy_settled(self->ctl, s->name);
+		heca_region_destroy_settled(self->ctl, s->name);
 	s->name[0] = 0;
 }
 
@@ -651,15 +602,15 @@ FIXTURE_SETUP(sess)
 	self->skip = fi_missing();
 	if (self->skip)
 		return;
-	if (variant->transport == HECA_TRANSPORT_RDMA && !have_rxe()) {
-		self->skip = "no soft-RoCE pair (" RXE_SRC_IP " on rxe0): run in the lab";
+	if (variant->transport == HECA_TRANSPORT_RDMA && lab_rxe_missing()) {
+		self->skip = lab_rxe_missing();
 		return;
 	}
 	/* No SA_RESTART: a signal ends a blocked SESSION_START with EINTR. */
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s (is heca.ko loaded?)",
-				       HECA_CONTROL_PATH, strerror(errno));
+				       HECA_CONTROL_DEFAULT, strerror(errno));
 	self->nth = nth_open(0);
 	ASSERT_LE(0, self->nth);
 	self->src.fd = self->dst.fd = -1;
@@ -676,7 +627,7 @@ FIXTURE_SETUP(sess)
 		__u8 token[HECA_TOKEN_BYTES];
 
 		memcpy(token, self->args.token, sizeof(token));
-		heca_start_args(&self->args, variant->ip,
+		heca_start_args(&self->args, variant->ip(),
 				20000 + (getpid() * 7 + rand()) % 12000, token,
 				START_MS, START_MS);
 	}
@@ -719,9 +670,9 @@ FIXTURE_TEARDOWN(sess)
 	fi_restore();
 	listener_stop(self);
 	if (self->src.fd >= 0)
-		ioctl(self->src.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(self->src.fd);
 	if (self->dst.fd >= 0)
-		ioctl(self->dst.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(self->dst.fd);
 	side_close(self, &self->src);
 	side_close(self, &self->dst);
 	close(self->nth);
@@ -811,11 +762,11 @@ static void sessions_end(struct __test_metadata *_metadata,
 {
 	int err;
 
-	err = ioctl(self->src.fd, HECA_IOC_SESSION_ABORT) ? -errno : 0;
+	err = heca_session_abort(self->src.fd);
 	EXPECT_TRUE(!err || err == -ENOTCONN) TH_LOG("abort source: %s",
 						     strerror(-err));
 	listener_stop(self);
-	err = ioctl(self->dst.fd, HECA_IOC_SESSION_ABORT) ? -errno : 0;
+	err = heca_session_abort(self->dst.fd);
 	EXPECT_TRUE(!err || err == -ENOTCONN) TH_LOG("abort destination: %s",
 						     strerror(-err));
 }
@@ -965,7 +916,7 @@ static __u32 dest_outcome(FIXTURE_DATA(sess) *self, __u32 *error)
 	__u32 reached = 0;
 
 	*error = 0;
-	heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 60000, &reached, error);
+	heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 60000, &reached, error);
 	return reached;
 }
 
@@ -1040,7 +991,7 @@ static pid_t kthread_of(const char *prefix, const char *name)
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (!read_line(path, comm, sizeof(comm)) && !strcmp(comm, want))
+		if (!heca_read_line(path, comm, sizeof(comm)) && !strcmp(comm, want))
 			pid = atoi(e->d_name);
 	}
 	closedir(d);

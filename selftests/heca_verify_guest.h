@@ -13,14 +13,7 @@
 #include "heca_vmm.h"
 #include "guests/kvm/kvm_guest.h"
 
-/* The guest binary, built by guests/kvm/Makefile, linked in. */
-__asm__(".pushsection .rodata\n"
-	".global verify_bin, verify_bin_end\n"
-	".balign 16\n"
-	"verify_bin:\n"
-	".incbin \"guests/kvm/build/verify.bin\"\n"
-	"verify_bin_end:\n"
-	".popsection\n");
+/* The guest binary, built by guests/kvm/Makefile (selftests/lib/verify_guest.c). */
 extern const unsigned char verify_bin[], verify_bin_end[];
 
 /**
@@ -45,20 +38,7 @@ struct heca_guest_thread {
 };
 
 /* Run until a port I/O exit; false (with t->err) on anything else. */
-static inline bool heca_guest_run(struct heca_guest_thread *t)
-{
-	struct heca_vm *v = &t->v;
-
-	if (ioctl(v->vcpu, KVM_RUN, 0)) {
-		t->err = -errno;
-		return false;
-	}
-	if (v->run->exit_reason != KVM_EXIT_IO) {
-		t->err = -EIO;
-		return false;
-	}
-	return true;
-}
+bool heca_guest_run(struct heca_guest_thread *t);
 
 /*
  * The source: answer GO before every page until paused.  Then answer
@@ -66,75 +46,19 @@ static inline bool heca_guest_run(struct heca_guest_thread *t)
  * destination), and complete that IN without entering the guest
  * (immediate_exit), so that the registers are final.
  */
-static inline void *heca_guest_sweep(void *arg)
-{
-	struct heca_guest_thread *t = arg;
-	struct heca_vm *v = &t->v;
-
-	while (heca_guest_run(t)) {
-		if (v->run->io.port != KVM_GUEST_PORT_CMD)
-			continue;
-		if (!atomic_load(&t->pause)) {
-			*heca_vm_io_data(v) = KVM_GUEST_CMD_GO;
-			atomic_fetch_add(&t->written, 1);
-			if (t->throttle_us)
-				usleep(t->throttle_us);
-			continue;
-		}
-		*heca_vm_io_data(v) = KVM_GUEST_CMD_VERIFY;
-		v->run->immediate_exit = 1;
-		ioctl(v->vcpu, KVM_RUN, 0);	/* completes the IN: -EINTR */
-		break;
-	}
-	return NULL;
-}
+void *heca_guest_sweep(void *arg);
 
 /* The destination: run the guest until it has verified everything. */
-static inline void *heca_guest_verify(void *arg)
-{
-	struct heca_guest_thread *t = arg;
-	struct heca_vm *v = &t->v;
+void *heca_guest_verify(void *arg);
 
-	t->bad = ~0u;
-	while (heca_guest_run(t)) {
-		if (v->run->io.port == KVM_GUEST_PORT_VERIFIED)
-			t->bad = *heca_vm_io_data(v);
-		if (v->run->io.port == KVM_GUEST_PORT_DONE)
-			break;
-	}
-	return NULL;
-}
+int heca_guest_start(struct heca_guest_thread *t,
+		     void *(*fn)(void *));
 
-static inline int heca_guest_start(struct heca_guest_thread *t,
-				   void *(*fn)(void *))
-{
-	if (pthread_create(&t->thread, NULL, fn, t))
-		return -EAGAIN;
-	t->started = true;
-	return 0;
-}
-
-static inline void heca_guest_join(struct heca_guest_thread *t)
-{
-	if (!t->started)
-		return;
-	pthread_join(t->thread, NULL);
-	t->started = false;
-}
+void heca_guest_join(struct heca_guest_thread *t);
 
 /* Pause the source's guest and take its registers; 0 or -errno. */
-static inline int heca_guest_pause(struct heca_guest_thread *t,
-				   struct kvm_regs *regs,
-				   struct kvm_sregs *sregs)
-{
-	atomic_store(&t->pause, true);
-	heca_guest_join(t);
-	if (t->err)
-		return t->err;
-	if (ioctl(t->v.vcpu, KVM_GET_REGS, regs) ||
-	    ioctl(t->v.vcpu, KVM_GET_SREGS, sregs))
-		return -errno;
-	return 0;
-}
+int heca_guest_pause(struct heca_guest_thread *t,
+		     struct kvm_regs *regs,
+		     struct kvm_sregs *sregs);
 
 #endif /* HECA_VERIFY_GUEST_H */

@@ -65,11 +65,11 @@ FIXTURE_SETUP(vm)
 	int err;
 
 	heca_vm_init(&self->v);
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->name, sizeof(self->name), "kvm");
 	heca_region_path(path, sizeof(path), self->name);
-	ASSERT_EQ(0, heca_create(self->ctl, self->name, GUEST_MEM));
+	ASSERT_EQ(0, heca_region_create(self->ctl, self->name, GUEST_MEM, 0));
 	self->region = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->region);
 	self->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -93,7 +93,7 @@ FIXTURE_TEARDOWN(vm)
 	if (self->mem && self->mem != MAP_FAILED)
 		munmap(self->mem, GUEST_MEM);
 	close(self->region);
-	EXPECT_EQ(0, heca_destroy(self->ctl, self->name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, self->name));
 	close(self->ctl);
 }
 
@@ -141,7 +141,7 @@ TEST_F_TIMEOUT(vm, pattern_over_all_ram, RUN_SECONDS + 60)
 	 * Pages are allocated on first touch: all of the pattern, plus the
 	 * parameters (page 0), the code (page 1) and the stack (page 7).
 	 */
-	ASSERT_EQ(0, heca_find(self->ctl, self->name, &info));
+	ASSERT_EQ(0, heca_region_find(self->ctl, self->name, &info));
 	EXPECT_EQ((GUEST_MEM - KVM_GUEST_DATA) / 4096 + 3, info.resident);
 
 	/* A second, independent view of the region sees the guest's data. */

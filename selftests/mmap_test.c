@@ -28,12 +28,12 @@ FIXTURE(region) {
 FIXTURE_SETUP(region)
 {
 	self->ps = sysconf(_SC_PAGESIZE);
-	self->ctl = heca_ctl_open();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", HECA_CONTROL_PATH,
+	self->ctl = heca_control_open();
+	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", HECA_CONTROL_DEFAULT,
 				       strerror(errno));
 	heca_unique_name(self->name, sizeof(self->name), "mm");
 	heca_region_path(self->path, sizeof(self->path), self->name);
-	ASSERT_EQ(0, heca_create(self->ctl, self->name, REGION_SIZE));
+	ASSERT_EQ(0, heca_region_create(self->ctl, self->name, REGION_SIZE, 0));
 	self->fd = open(self->path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 }
@@ -41,7 +41,7 @@ FIXTURE_SETUP(region)
 FIXTURE_TEARDOWN(region)
 {
 	close(self->fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, self->name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, self->name));
 	close(self->ctl);
 }
 
@@ -50,7 +50,7 @@ static __u64 resident(struct __test_metadata *_metadata, int ctl,
 {
 	struct heca_region_info info;
 
-	EXPECT_EQ(0, heca_find(ctl, name, &info));
+	EXPECT_EQ(0, heca_region_find(ctl, name, &info));
 	return info.resident;
 }
 
@@ -197,7 +197,7 @@ TEST_F(region, mapping_keeps_region_busy)
 	close(self->fd);
 	self->fd = -1;
 	p[0] = 1;
-	EXPECT_EQ(-EBUSY, heca_destroy(self->ctl, self->name));
+	EXPECT_EQ(-EBUSY, heca_region_destroy(self->ctl, self->name));
 	EXPECT_EQ(0, munmap(p, self->ps));
 	/* Teardown destroys it now. */
 }
@@ -289,7 +289,7 @@ static int create_region(void *arg)
 {
 	struct charge_ctx *c = arg;
 
-	return heca_create(c->ctl, c->name, c->size) ? 1 : 0;
+	return heca_region_create(c->ctl, c->name, c->size, 0) ? 1 : 0;
 }
 
 static int touch_region(void *arg)
@@ -326,7 +326,7 @@ TEST(memcg_charged_to_creator)
 	if (err)
 		SKIP(return, "no cgroup v2 memory controller: %s",
 		     strerror(-err));
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 	heca_unique_name(name, sizeof(name), "memcg");
 	heca_region_path(path, sizeof(path), name);
@@ -362,7 +362,7 @@ TEST(memcg_charged_to_creator)
 	EXPECT_GT((long long)size / 4, t1 - t0);
 
 	/* Freeing the region uncharges the owner. */
-	ASSERT_EQ(0, heca_destroy(ctl, name));
+	ASSERT_EQ(0, heca_region_destroy(ctl, name));
 	snprintf(cur, sizeof(cur), "%s/memory.current", owner);
 	o2 = read_ll(cur);
 	EXPECT_GT((long long)size / 4, o2 - o0);

@@ -115,20 +115,20 @@ TEST(unload_refused_while_region_exists)
 
 	if (!module_loaded())
 		ASSERT_EQ(0, load_module());
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 	heca_unique_name(name, sizeof(name), "mod");
 	heca_region_path(path, sizeof(path), name);
-	ASSERT_EQ(0, heca_create(ctl, name, 4 * MiB));
+	ASSERT_EQ(0, heca_region_create(ctl, name, 4 * MiB, 0));
 	close(ctl);
 
 	EXPECT_EQ(-EWOULDBLOCK, delete_module("heca"));
 	EXPECT_TRUE(module_loaded());
 	EXPECT_EQ(0, stat(path, &st));
 
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
-	EXPECT_EQ(0, heca_destroy(ctl, name));
+	EXPECT_EQ(0, heca_region_destroy(ctl, name));
 	close(ctl);
 }
 
@@ -147,26 +147,26 @@ TEST(unload_reload)
 
 	for (round = 0; round < 3; round++) {
 		/* An open control device holds the module too. */
-		ctl = heca_ctl_open();
+		ctl = heca_control_open();
 		ASSERT_LE(0, ctl);
 		EXPECT_EQ(-EWOULDBLOCK, delete_module("heca"));
 		close(ctl);
 
 		ASSERT_EQ(0, delete_module("heca"));
 		EXPECT_FALSE(module_loaded());
-		EXPECT_EQ(-1, stat(HECA_CONTROL_PATH, &st));
+		EXPECT_EQ(-1, stat(HECA_CONTROL_DEFAULT, &st));
 		EXPECT_EQ(ENOENT, errno);
 
 		ASSERT_EQ(0, load_module());
-		ASSERT_EQ(0, stat(HECA_CONTROL_PATH, &st));
+		ASSERT_EQ(0, stat(HECA_CONTROL_DEFAULT, &st));
 		EXPECT_TRUE(S_ISCHR(st.st_mode));
 
 		/* The fresh module works. */
-		ctl = heca_ctl_open();
+		ctl = heca_control_open();
 		ASSERT_LE(0, ctl);
 		heca_unique_name(name, sizeof(name), "mod");
-		EXPECT_EQ(0, heca_create(ctl, name, 4 * MiB));
-		EXPECT_EQ(0, heca_destroy(ctl, name));
+		EXPECT_EQ(0, heca_region_create(ctl, name, 4 * MiB, 0));
+		EXPECT_EQ(0, heca_region_destroy(ctl, name));
 		close(ctl);
 	}
 	/* Loading twice is refused. */

@@ -2,9 +2,10 @@
 /*
  * Post-copy migration of a running KVM guest between two regions of one
  * kernel, over each transport: TCP on loopback, and RDMA between the lab's
- * two soft-RoCE devices (rxe0 on va 192.0.2.1, rxe1 on vb 192.0.2.2; the
- * destination listens on 192.0.2.2, the source reaches it through va, so
- * rxe0 talks to rxe1 across the veth).  The verifying guest
+ * two soft-RoCE devices (heca_lab.h: the first LAB_RXE device on va,
+ * LAB_SELF_IP; the second on vb, LAB_PEER_IP; the destination listens on
+ * LAB_PEER_IP, the source reaches it through va, so the two devices talk
+ * across the veth).  The verifying guest
  * (guests/kvm/verify.c) runs on a source region, is paused, its registers
  * move to a VM on a destination region, and it verifies every page there
  * while the pages arrive on demand and in the background.  Also: the
@@ -19,7 +20,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
@@ -28,9 +28,6 @@
 #define DATA_START	(1 * MiB)
 #define DATA_END	(56 * MiB)	/* [DATA_END, MEM): never touched */
 #define SWEEP_PAGES	3000		/* pages rewritten before the pause */
-#define LOOPBACK	"127.0.0.1"
-#define RXE_SRC_IP	"192.0.2.1"	/* va, rxe0: the source's side */
-#define RXE_DST_IP	"192.0.2.2"	/* vb, rxe1: the destination's */
 #define RUN_SECONDS	600
 
 struct side {
@@ -41,30 +38,20 @@ struct side {
 
 static int side_open(struct side *s, int ctl, const char *what, bool dest)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
-	char path[64];
+	void *mem;
 
 	heca_unique_name(s->name, sizeof(s->name), what);
-	memcpy(c.name, s->name, strlen(s->name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
-		return -errno;
-	heca_region_path(path, sizeof(path), s->name);
-	s->fd = open(path, O_RDWR | O_CLOEXEC);
+	s->fd = heca_region_setup(ctl, s->name, MEM, dest ? HECA_REGION_DEST : 0,
+				  &mem);
 	if (s->fd < 0)
-		return -errno;
-	s->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-	return s->mem == MAP_FAILED ? -errno : 0;
+		return s->fd;
+	s->mem = mem;
+	return 0;
 }
 
 static void side_close(struct side *s, int ctl)
 {
-	if (s->mem && s->mem != MAP_FAILED)
-		munmap(s->mem, MEM);
-	if (s->fd > 0)
-		close(s->fd);
-	if (s->name[0])
-		heca_destroy_settled(ctl, s->name);
+	heca_region_teardown(ctl, s->name, s->fd > 0 ? s->fd : -1, s->mem, MEM);
 }
 
 /* Below the ephemeral range (32768-60999): a client's port is never ours. */
@@ -90,43 +77,43 @@ FIXTURE(mig) {
 #define NEED_TRANSPORT()						\
 	do {								\
 		if (self->no_rxe)					\
-			SKIP(return, "no soft-RoCE pair (%s on rxe0): run in the lab", \
-			     RXE_SRC_IP);				\
+			SKIP(return, "%s", lab_rxe_missing());		\
 	} while (0)
 
 FIXTURE_VARIANT(mig) {
 	bool irqchip;
 	bool intr_on;
 	__u32 transport;
-	const char *ip;		/* the destination listens, the source connects */
+	/* where the destination listens and the source connects */
+	const char *(*ip)(void);
 };
 
 FIXTURE_VARIANT_ADD(mig, plain_tcp) {
 	.irqchip = false,
 	.intr_on = false,
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, irqchip_tcp) {
 	.irqchip = true,
 	.intr_on = true,
 	.transport = HECA_TRANSPORT_TCP,
-	.ip = LOOPBACK,
+	.ip = lab_loopback_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, plain_rdma) {
 	.irqchip = false,
 	.intr_on = false,
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,
 };
 
 FIXTURE_VARIANT_ADD(mig, irqchip_rdma) {
 	.irqchip = true,
 	.intr_on = true,
 	.transport = HECA_TRANSPORT_RDMA,
-	.ip = RXE_DST_IP,
+	.ip = lab_peer_ip,
 };
 
 /* The session's arguments for @variant's transport. */
@@ -135,115 +122,10 @@ static void start_args(struct heca_session_start *a,
 		       const __u8 *token, unsigned int timeout_ms,
 		       unsigned int fault_ms)
 {
-	heca_start_args(a, variant->ip, port, token, timeout_ms, fault_ms);
+	heca_start_args(a, variant->ip(), port, token, timeout_ms, fault_ms);
 	a->transport = variant->transport;
 }
 
-/* Whether this host has the lab's address for rxe0 (va, 192.0.2.1). */
-static bool have_rxe(void)
-{
-	struct ifaddrs *ifa, *i;
-	struct in_addr want;
-	bool found = false;
-
-	inet_pton(AF_INET, RXE_SRC_IP, &want);
-	if (getifaddrs(&ifa))
-		return false;
-	for (i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-		    want.s_addr)
-			found = true;
-	freeifaddrs(ifa);
-	return found && !access("/sys/class/infiniband", F_OK);
-}
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	char *nl;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, len, f))
-		buf[0] = 0;
-	fclose(f);
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = 0;
-	return 0;
-}
-
-/* Set heca's module parameter @name to @val; the old value in @old. */
-static int write_param(const char *name, const char *val, char *old,
-		       size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/heca/parameters/%s", name);
-	if (old && read_line(path, old, len))
-		return -errno;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", val);
-	return fclose(f) ? -errno : 0;
-}
-
-/* The rxe device on netdev @netdev (its "parent"), into @name. */
-static int rxe_of(const char *netdev, char *name, size_t len)
-{
-	char path[300], parent[64];
-	struct dirent *e;
-	DIR *d;
-	int err = -ENOENT;
-
-	d = opendir("/sys/class/infiniband");
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/infiniband/%s/parent",
-			 e->d_name);
-		if (!read_line(path, parent, sizeof(parent)) &&
-		    !strcmp(parent, netdev)) {
-			if (strlen(e->d_name) >= len)
-				break;
-			strcpy(name, e->d_name);
-			err = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return err;
-}
-
-/* Whether rxe device @name is ACTIVE with the GID of @ip (IPv4). */
-static bool rxe_ready(const char *name, const char *ip)
-{
-	char path[300], buf[64], want[64];
-	struct in_addr a;
-	unsigned char *b = (unsigned char *)&a;
-	int i;
-
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/state",
-		 name);
-	if (read_line(path, buf, sizeof(buf)) || !strstr(buf, "ACTIVE"))
-		return false;
-	inet_pton(AF_INET, ip, &a);
-	snprintf(want, sizeof(want),
-		 "0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x",
-		 b[0], b[1], b[2], b[3]);
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/gids/%d", name, i);
-		if (!read_line(path, buf, sizeof(buf)) && !strcmp(buf, want))
-			return true;
-	}
-	return false;
-}
 
 /* Put back the rxe device a test removed, and wait until it is usable. */
 static void rxe_restore(FIXTURE_DATA(mig) *self)
@@ -255,21 +137,21 @@ static void rxe_restore(FIXTURE_DATA(mig) *self)
 		 self->deleted, self->deleted_netdev);
 	if (system(cmd))
 		fprintf(stderr, "# %s failed\n", cmd);
-	for (i = 0; i < 200 && !rxe_ready(self->deleted, RXE_SRC_IP); i++)
+	for (i = 0; i < 200 && !lab_rxe_ready(self->deleted, lab_self_ip()); i++)
 		usleep(100 * 1000);
 	self->deleted[0] = 0;
 }
 
 FIXTURE_SETUP(mig)
 {
-	if (variant->transport == HECA_TRANSPORT_RDMA && !have_rxe()) {
+	if (variant->transport == HECA_TRANSPORT_RDMA && lab_rxe_missing()) {
 		self->no_rxe = true;	/* every test skips */
 		return;
 	}
 	srand(time(NULL) ^ getpid());
 	heca_vm_init(&self->a);
 	heca_vm_init(&self->b);
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	ASSERT_EQ(0, side_open(&self->src, self->ctl, "src", false));
 	ASSERT_EQ(0, side_open(&self->dst, self->ctl, "dst", true));
@@ -283,14 +165,14 @@ FIXTURE_TEARDOWN(mig)
 	if (self->deleted[0])
 		rxe_restore(self);
 	if (self->max_inflight[0])
-		write_param("max_inflight", self->max_inflight, NULL, 0);
+		heca_module_param("max_inflight", self->max_inflight, NULL, 0);
 	if (!self->ctl)
 		return;		/* skipped in the setup */
 	heca_vm_release(&self->a);
 	heca_vm_release(&self->b);
 	/* A session still running is aborted so that the regions can go. */
-	ioctl(self->src.fd, HECA_IOC_SESSION_ABORT);
-	ioctl(self->dst.fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(self->src.fd);
+	heca_session_abort(self->dst.fd);
 	side_close(&self->src, self->ctl);
 	side_close(&self->dst, self->ctl);
 	close(self->ctl);
@@ -447,7 +329,7 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	ASSERT_NE(NULL, sums);
 	for (i = first; i < last; i++)
 		sums[i] = page_sum(self->src.mem + i * 4096);
-	ASSERT_EQ(0, heca_find(self->ctl, self->src.name, &src_info));
+	ASSERT_EQ(0, heca_region_find(self->ctl, self->src.name, &src_info));
 	/* The data, and the guest's parameters, code and stack pages. */
 	EXPECT_EQ(last - first + 3, src_info.resident);
 
@@ -468,11 +350,11 @@ TEST_F_TIMEOUT(mig, postcopy_verifies, RUN_SECONDS)
 	}
 	EXPECT_EQ(0, bad) TH_LOG("the guest found %u bad pages", bad);
 
-	ASSERT_EQ(0, heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 120000,
-			       &reached, &error))
+	ASSERT_EQ(0, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 120000,
+				     &reached, &error))
 		TH_LOG("destination: state %u error %u", reached, error);
-	ASSERT_EQ(0, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
-			       &reached, &error))
+	ASSERT_EQ(0, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
+				     &reached, &error))
 		TH_LOG("source: state %u error %u", reached, error);
 
 	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
@@ -566,14 +448,14 @@ TEST_F_TIMEOUT(mig, peer_gone, 120)
 
 	run_source(_metadata, self, variant, &regs, &sregs);
 	connect_sides(_metadata, self, variant, 60000);
-	ASSERT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 1000,
-				  &reached, &error));
+	ASSERT_EQ(0, heca_session_abort(self->src.fd));
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 1000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ECANCELED, error);
 
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 30000,
-				  &reached, &error));
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 30000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
 
@@ -627,13 +509,13 @@ TEST_F_TIMEOUT(mig, fault_timeout, 120)
 	/* It did wait (not a bound on speed: the timeout is the contract). */
 	EXPECT_LE(1.9, waited);
 
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_RUNNING, 1000,
-				  &reached, &error));
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_RUNNING, 1000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ETIMEDOUT, error);
 	/* The destination closed the connection: the source fails too. */
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
-				  &reached, &error));
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 }
 
@@ -668,7 +550,7 @@ TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
 	NEED_TRANSPORT();
 
 	heca_unique_name(small.name, sizeof(small.name), "small");
-	ASSERT_EQ(0, heca_create(self->ctl, small.name, MEM / 2));
+	ASSERT_EQ(0, heca_region_create(self->ctl, small.name, MEM / 2, 0));
 	heca_region_path(path, sizeof(path), small.name);
 	small.fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, small.fd);
@@ -679,7 +561,7 @@ TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
 	/* Nobody else comes: the destination gives up at its timeout. */
 	EXPECT_EQ(-ETIMEDOUT, heca_listen_finish(&l));
 	close(small.fd);
-	EXPECT_EQ(0, heca_destroy(self->ctl, small.name));
+	EXPECT_EQ(0, heca_region_destroy(self->ctl, small.name));
 }
 
 /* A peer speaking another protocol version is dropped. */
@@ -705,10 +587,10 @@ TEST_F_TIMEOUT(mig, version_mismatch_refused, 120)
 
 	if (variant->transport != HECA_TRANSPORT_TCP)
 		SKIP(return, "a raw TCP peer; rdma_test.c speaks RDMA to heca");
-	heca_start_args(&a, LOOPBACK, self->port, self->token, 20000, 0);
+	heca_start_args(&a, LAB_LOOPBACK_IP, self->port, self->token, 20000, 0);
 	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
 	sin.sin_port = htons(self->port);
-	inet_pton(AF_INET, LOOPBACK, &sin.sin_addr);
+	inet_pton(AF_INET, LAB_LOOPBACK_IP, &sin.sin_addr);
 	for (i = 0; i < 200; i++) {
 		s = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_LE(0, s);
@@ -755,11 +637,11 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	if (system("rdma link show >/dev/null 2>&1"))
 		SKIP(return, "no rdma tool (iproute2)");
 	strcpy(self->deleted_netdev, "va");
-	ASSERT_EQ(0, rxe_of(self->deleted_netdev, self->deleted,
-			    sizeof(self->deleted)));
+	ASSERT_EQ(0, lab_rxe_of(self->deleted_netdev, self->deleted,
+				sizeof(self->deleted)));
 	/* It must not be over before the device goes: one read at a time. */
-	ASSERT_EQ(0, write_param("max_inflight", "1", self->max_inflight,
-				 sizeof(self->max_inflight)));
+	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
+				       sizeof(self->max_inflight)));
 
 	for (i = 0; i < npages; i++)
 		*(uint32_t *)(self->src.mem + i * 4096) = i + 1;
@@ -776,12 +658,12 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 	TH_LOG("%s took %ld ms", cmd, (t1.tv_sec - t0.tv_sec) * 1000 +
 	       (t1.tv_nsec - t0.tv_nsec) / 1000000);
 
-	EXPECT_EQ(-EIO, heca_wait(self->src.fd, HECA_STATE_COMPLETE, 30000,
-				  &reached, &error));
+	EXPECT_EQ(-EIO, heca_wait_state(self->src.fd, HECA_STATE_COMPLETE, 30000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_EQ(ENODEV, error);
-	EXPECT_EQ(-EIO, heca_wait(self->dst.fd, HECA_STATE_COMPLETE, 60000,
-				  &reached, &error));
+	EXPECT_EQ(-EIO, heca_wait_state(self->dst.fd, HECA_STATE_COMPLETE, 60000,
+					&reached, &error));
 	EXPECT_EQ(HECA_STATE_FAILED, reached);
 	EXPECT_NE(0, error);
 	ASSERT_EQ(0, heca_stats(self->dst.fd, &st));
@@ -805,7 +687,7 @@ TEST_F_TIMEOUT(mig, device_removed, 180)
 
 	snprintf(cmd, sizeof(cmd), "%s", self->deleted);
 	rxe_restore(self);
-	EXPECT_TRUE(rxe_ready(cmd, RXE_SRC_IP)) TH_LOG("%s did not come back",
+	EXPECT_TRUE(lab_rxe_ready(cmd, lab_self_ip())) TH_LOG("%s did not come back",
 						       cmd);
 }
 
@@ -874,8 +756,8 @@ TEST_F(mig, session_bad_input)
 	/* A region with a session cannot be destroyed; one session at a time. */
 	connect_sides(_metadata, self, variant, 0);
 	EXPECT_EQ(-EBUSY, heca_session_start(self->src.fd, &a));
-	EXPECT_EQ(-EBUSY, heca_destroy(self->ctl, self->src.name));
-	EXPECT_EQ(0, ioctl(self->src.fd, HECA_IOC_SESSION_ABORT));
+	EXPECT_EQ(-EBUSY, heca_region_destroy(self->ctl, self->src.name));
+	EXPECT_EQ(0, heca_session_abort(self->src.fd));
 }
 
 TEST_HARNESS_MAIN

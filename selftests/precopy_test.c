@@ -2,7 +2,7 @@
 /*
  * Pre-copy, hybrid and post-copy migration of a running KVM guest between
  * two regions of one kernel over loopback TCP, driven by the policy library
- * (tools/lib/heca_migrate.c).  The verifying guest keeps rewriting its
+ * (tools/lib/heca/migrate.c).  The verifying guest keeps rewriting its
  * pages in a vCPU thread, at a set dirty rate, while rounds
  * (HECA_IOC_ROUND) send what it dirtied and the destination pulls it; the
  * policy pauses it when the rounds converge or at the timeout, the final
@@ -16,7 +16,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"
 #include "guests/multiboot/heca_guest.h"
@@ -37,7 +36,7 @@ FIXTURE(pre) {
 };
 
 FIXTURE_VARIANT(pre) {
-	bool rdma;		/* rxe0 -> rxe1 instead of loopback TCP */
+	bool rdma;		/* the rxe pair (heca_lab.h) instead of loopback TCP */
 	enum heca_mig_mode mode;
 	unsigned int timeout_ms;
 	unsigned int downtime_ms;
@@ -90,28 +89,16 @@ FIXTURE_VARIANT_ADD(pre, postcopy) {
 static int open_side(int ctl, char *name, const char *what, bool dest,
 		     uint8_t **mem)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = MEM };
-	char path[64];
-	int fd;
-
 	heca_unique_name(name, HECA_NAME_MAX, what);
-	memcpy(c.name, name, strlen(name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
-		return -errno;
-	heca_region_path(path, sizeof(path), name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	return *mem == MAP_FAILED ? -errno : fd;
+	return heca_region_setup(ctl, name, MEM, dest ? HECA_REGION_DEST : 0,
+				 (void **)mem);
 }
 
 FIXTURE_SETUP(pre)
 {
 	heca_vm_init(&self->a.v);
 	heca_vm_init(&self->b.v);
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	self->sfd = open_side(self->ctl, self->sname, "psrc", false,
 			      &self->src);
@@ -129,14 +116,14 @@ FIXTURE_TEARDOWN(pre)
 	heca_guest_join(&self->b);
 	heca_vm_release(&self->a.v);
 	heca_vm_release(&self->b.v);
-	ioctl(self->sfd, HECA_IOC_SESSION_ABORT);
-	ioctl(self->dfd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(self->sfd);
+	heca_session_abort(self->dfd);
 	munmap(self->src, MEM);
 	munmap(self->dst, MEM);
 	close(self->sfd);
 	close(self->dfd);
-	heca_destroy_settled(self->ctl, self->sname);
-	heca_destroy_settled(self->ctl, self->dname);
+	heca_region_destroy_settled(self->ctl, self->sname);
+	heca_region_destroy_settled(self->ctl, self->dname);
 	close(self->ctl);
 }
 
@@ -150,20 +137,6 @@ static uint32_t page_sum(const uint8_t *p)
 	return h;
 }
 
-static int do_round(int fd, struct heca_round *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->argsz = sizeof(*r);
-	return ioctl(fd, HECA_IOC_ROUND, r) ? -errno : 0;
-}
-
-static int wait_synced(int fd, __u32 round, __u32 ms)
-{
-	struct heca_wait w = { .argsz = sizeof(w), .flags = HECA_WAIT_SYNCED,
-			       .round = round, .timeout_ms = ms };
-
-	return ioctl(fd, HECA_IOC_WAIT, &w) ? -errno : 0;
-}
 
 /* The VMM's part, for the policy. */
 static int vmm_pause(void *ctx)
@@ -253,8 +226,8 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, self->a.err);
 
 	heca_random_token(token);
-	/* The destination listens on vb/rxe1; the source goes out of va. */
-	heca_start_args(&args, variant->rdma ? "192.0.2.2" : "127.0.0.1",
+	/* The destination listens on vb (LAB_PEER_IP); the source goes out of va. */
+	heca_start_args(&args, variant->rdma ? lab_peer_ip() : LAB_LOOPBACK_IP,
 			20000 + getpid() % 12000, token, 20000, 60000);
 	if (variant->rdma)
 		args.transport = HECA_TRANSPORT_RDMA;
@@ -262,13 +235,13 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, heca_session_connect(self->sfd, &args, 30));
 	ASSERT_EQ(0, heca_listen_finish(&l));
 	/* Before the switchover a wait for a later state times out. */
-	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->dfd, HECA_STATE_RUNNING, 50, NULL,
-					NULL));
-	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->dfd, HECA_STATE_COMPLETE, 50, NULL,
-					NULL));
-	EXPECT_EQ(-ETIMEDOUT, heca_wait(self->sfd, HECA_STATE_COMPLETE, 50, NULL,
-					NULL));
-	EXPECT_EQ(0, heca_wait(self->sfd, HECA_STATE_CONNECTED, 50, NULL, NULL));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->dfd, HECA_STATE_RUNNING, 50, NULL,
+					      NULL));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->dfd, HECA_STATE_COMPLETE, 50, NULL,
+					      NULL));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait_state(self->sfd, HECA_STATE_COMPLETE, 50, NULL,
+					      NULL));
+	EXPECT_EQ(0, heca_wait_state(self->sfd, HECA_STATE_CONNECTED, 50, NULL, NULL));
 
 	round_md = _metadata;
 	err = heca_migrate(self->sfd, &mp, &vmm_ops, self, &res);
@@ -277,8 +250,8 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	ASSERT_EQ(0, self->b.err);
 	EXPECT_EQ(0, self->b.bad) TH_LOG("the guest found %u bad pages",
 					 self->b.bad);
-	ASSERT_EQ(0, heca_wait(self->dfd, HECA_STATE_COMPLETE, 120000, NULL,
-			       NULL));
+	ASSERT_EQ(0, heca_wait_state(self->dfd, HECA_STATE_COMPLETE, 120000, NULL,
+				     NULL));
 
 	/* The source's pages are as they were at pause. */
 	for (i = first; i < last; i++)
@@ -330,16 +303,16 @@ TEST_F(pre, round_bad_input)
 {
 	struct heca_round r;
 
-	EXPECT_EQ(-ENOTCONN, do_round(self->sfd, &r));
-	EXPECT_EQ(-EINVAL, do_round(self->dfd, &r));
+	EXPECT_EQ(-ENOTCONN, heca_round(self->sfd, &r));
+	EXPECT_EQ(-EINVAL, heca_round(self->dfd, &r));
 	memset(&r, 0, sizeof(r));
 	r.argsz = sizeof(r);
 	r.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->sfd, HECA_IOC_ROUND, &r));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-EINVAL, wait_synced(self->dfd, 1, 10));
-	EXPECT_EQ(-EINVAL, wait_synced(self->sfd, 0, 10));
-	EXPECT_EQ(-ETIMEDOUT, wait_synced(self->sfd, 1, 10));
+	EXPECT_EQ(-EINVAL, heca_wait_synced(self->dfd, 1, 10));
+	EXPECT_EQ(-EINVAL, heca_wait_synced(self->sfd, 0, 10));
+	EXPECT_EQ(-ETIMEDOUT, heca_wait_synced(self->sfd, 1, 10));
 }
 
 TEST_HARNESS_MAIN

@@ -44,6 +44,7 @@
 #include <sys/wait.h>
 
 #include <linux/heca.h>
+#include "heca.h"
 #include "kselftest_harness.h"
 #include "guests/multiboot/heca_guest.h"
 
@@ -130,47 +131,6 @@ static char *slurp(const char *path)
 	return buf ?: strdup("");
 }
 
-static int region_create(int ctl, const char *name, uint64_t size)
-{
-	struct heca_region_create arg = {
-		.argsz = sizeof(arg),
-		.size = size,
-	};
-
-	snprintf(arg.name, sizeof(arg.name), "%s", name);
-	return ioctl(ctl, HECA_IOC_REGION_CREATE, &arg) ? -errno : 0;
-}
-
-static int region_destroy(int ctl, const char *name)
-{
-	struct heca_region_destroy arg = { .argsz = sizeof(arg) };
-
-	snprintf(arg.name, sizeof(arg.name), "%s", name);
-	return ioctl(ctl, HECA_IOC_REGION_DESTROY, &arg) ? -errno : 0;
-}
-
-/* Fill @out with region @name as HECA_IOC_REGION_LIST reports it. */
-static int region_info(int ctl, const char *name, struct heca_region_info *out)
-{
-	struct heca_region_info info[HECA_MAX_REGIONS];
-	struct heca_region_list arg = {
-		.argsz = sizeof(arg),
-		.count = HECA_MAX_REGIONS,
-		.entries = (uintptr_t)info,
-	};
-	unsigned int i;
-
-	if (ioctl(ctl, HECA_IOC_REGION_LIST, &arg))
-		return -errno;
-	for (i = 0; i < arg.count && i < HECA_MAX_REGIONS; i++) {
-		if (!strncmp(info[i].name, name, HECA_NAME_MAX)) {
-			*out = info[i];
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 FIXTURE_SETUP(qemu)
 {
 	const char *repo = getenv("HECA_REPO"), *env;
@@ -253,7 +213,7 @@ FIXTURE_TEARDOWN(qemu)
 	if (self->map != MAP_FAILED)
 		munmap(self->map, self->map_size);
 	if (self->have_region && self->ctl >= 0 &&
-	    region_destroy(self->ctl, self->name))
+	    heca_region_destroy(self->ctl, self->name))
 		TH_LOG("teardown: destroying region %s: %m", self->name);
 	if (self->hatch && self->have_region)
 		unlink(self->mempath);
@@ -272,7 +232,7 @@ static int make_ram(FIXTURE_DATA(qemu) *self, uint64_t size)
 	int fd, ret = 0;
 
 	if (!self->hatch) {
-		ret = region_create(self->ctl, self->name, size);
+		ret = heca_region_create(self->ctl, self->name, size, 0);
 		self->have_region = !ret;
 		return ret;
 	}
@@ -397,7 +357,7 @@ TEST_F_TIMEOUT(qemu, guest_on_region, HARNESS_TIMEOUT)
 	ASSERT_TRUE(ram_is_region(self))
 		TH_LOG("%s is not a char device", self->mempath);
 	if (!self->hatch) {
-		ASSERT_EQ(region_info(self->ctl, self->name, &info), 0);
+		ASSERT_EQ(heca_region_find(self->ctl, self->name, &info), 0);
 		ASSERT_EQ(info.size, size);
 		ASSERT_EQ(info.resident, 0ull) TH_LOG("a new region holds pages");
 	}
@@ -441,7 +401,7 @@ TEST_F_TIMEOUT(qemu, guest_on_region, HARNESS_TIMEOUT)
 	ASSERT_TRUE(ram_is_region(self))
 		TH_LOG("%s is no longer a char device", self->mempath);
 	if (!self->hatch) {
-		ASSERT_EQ(region_info(self->ctl, self->name, &info), 0);
+		ASSERT_EQ(heca_region_find(self->ctl, self->name, &info), 0);
 		TH_LOG("region %s: resident %llu pages, users %u", info.name,
 		       (unsigned long long)info.resident, info.users);
 		ASSERT_EQ(info.users, 0u);
@@ -475,7 +435,7 @@ TEST_F_TIMEOUT(qemu, guest_on_region, HARNESS_TIMEOUT)
 
 	/* Nobody holds the region now: it goes away. */
 	if (!self->hatch) {
-		ASSERT_EQ(region_destroy(self->ctl, self->name), 0)
+		ASSERT_EQ(heca_region_destroy(self->ctl, self->name), 0)
 			TH_LOG("destroy %s: %m", self->name);
 		self->have_region = false;
 		ASSERT_EQ(access(self->mempath, F_OK), -1);
@@ -512,11 +472,11 @@ TEST_F_TIMEOUT(qemu, size_mismatch, HARNESS_TIMEOUT)
 
 	ASSERT_TRUE(ram_is_region(self));
 	if (!self->hatch) {
-		ASSERT_EQ(region_info(self->ctl, self->name, &info), 0);
+		ASSERT_EQ(heca_region_find(self->ctl, self->name, &info), 0);
 		ASSERT_EQ(info.size, size);
 		ASSERT_EQ(info.users, 0u);
 		ASSERT_EQ(info.resident, 0ull) TH_LOG("QEMU touched the region");
-		ASSERT_EQ(region_destroy(self->ctl, self->name), 0)
+		ASSERT_EQ(heca_region_destroy(self->ctl, self->name), 0)
 			TH_LOG("destroy %s: %m", self->name);
 		self->have_region = false;
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heca's RDMA transport seen from outside: this test plays heca's peer with
- * libibverbs/librdmacm on the lab's soft-RoCE pair (rxe0 on va 192.0.2.1,
- * rxe1 on vb 192.0.2.2) and speaks the wire protocol itself.
+ * libibverbs/librdmacm on the lab's soft-RoCE pair (heca_lab.h: the first
+ * LAB_RXE device on va, LAB_SELF_IP; the second on vb, LAB_PEER_IP) and
+ * speaks the wire protocol itself.
  *
  * As a destination (the kernel region is the source): the table of memory
  * registrations (HECA_MSG_MEMORY) is usable (an RDMA READ returns the
@@ -33,10 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
-#define SRC_IP		"192.0.2.1"	/* va, rxe0 */
-#define DST_IP		"192.0.2.2"	/* vb, rxe1 */
 #define MEM		(8 * MiB)
 #define PG		4096
 #define NPAGES		(MEM / PG)
@@ -480,16 +478,15 @@ FIXTURE_SETUP(rdma)
 	char path[64];
 	unsigned long i;
 
-	if (access("/sys/class/infiniband/rxe0", F_OK) ||
-	    access("/sys/class/infiniband/rxe1", F_OK)) {
+	if (!lab_have_rxe_pair()) {
 		self->skip = true;
 		return;
 	}
 	srand(time(NULL) ^ getpid());
-	self->ctl = heca_ctl_open();
+	self->ctl = heca_control_open();
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->name, sizeof(self->name), "rdma");
-	ASSERT_EQ(0, heca_create(self->ctl, self->name, MEM));
+	ASSERT_EQ(0, heca_region_create(self->ctl, self->name, MEM, 0));
 	heca_region_path(path, sizeof(path), self->name);
 	self->fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
@@ -508,17 +505,18 @@ FIXTURE_TEARDOWN(rdma)
 	if (self->skip)
 		return;
 	peer_close(&self->p);
-	ioctl(self->fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(self->fd);
 	munmap(self->mem, MEM);
 	close(self->fd);
-	heca_destroy_settled(self->ctl, self->name);
+	heca_region_destroy_settled(self->ctl, self->name);
 	close(self->ctl);
 }
 
 #define NEED_RXE()							\
 	do {								\
 		if (self->skip)						\
-			SKIP(return, "no rxe0/rxe1: run in the lab");	\
+			SKIP(return, "no %s/%s: run in the lab",	\
+			     lab_rxe(0), lab_rxe(1));			\
 	} while (0)
 
 /*
@@ -548,11 +546,11 @@ static void accept_source(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, p->ch);
 	ASSERT_EQ(0, rdma_create_id(p->ch, &p->listen, NULL, RDMA_PS_TCP));
 	sin.sin_port = htons(self->port);
-	inet_pton(AF_INET, DST_IP, &sin.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &sin.sin_addr);
 	ASSERT_EQ(0, rdma_bind_addr(p->listen, (struct sockaddr *)&sin));
 	ASSERT_EQ(0, rdma_listen(p->listen, 1));
 
-	heca_start_args(&st.a, DST_IP, self->port, self->token, 20000, 0);
+	heca_start_args(&st.a, lab_peer_ip(), self->port, self->token, 20000, 0);
 	st.a.transport = HECA_TRANSPORT_RDMA;
 	ASSERT_EQ(0, pthread_create(&st.t, NULL, source_main, &st));
 
@@ -633,7 +631,7 @@ static void expect_source_state(struct __test_metadata *_metadata,
 {
 	__u32 reached = 0, error = 0;
 
-	heca_wait(self->fd, HECA_STATE_COMPLETE, WAIT_MS, &reached, &error);
+	heca_wait_state(self->fd, HECA_STATE_COMPLETE, WAIT_MS, &reached, &error);
 	EXPECT_EQ(want, reached) TH_LOG("source error %u", error);
 }
 
@@ -646,7 +644,7 @@ static void settle(FIXTURE_DATA(rdma) *self)
 	for (i = 0; i < 200; i++) {
 		heca_stats(self->fd, &st);
 		/* The teardown (MRs deregistered) ran when abort says so. */
-		if (ioctl(self->fd, HECA_IOC_SESSION_ABORT) && errno == ENOTCONN)
+		if (heca_session_abort(self->fd) == -ENOTCONN)
 			return;
 		usleep(50 * 1000);
 	}
@@ -795,7 +793,7 @@ static int connect_main(struct peer *p, uint16_t port, const struct cm_hdr *cm,
 	int err;
 
 	dst.sin_port = htons(port);
-	inet_pton(AF_INET, DST_IP, &dst.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &dst.sin_addr);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		memset(p, 0, sizeof(*p));
@@ -821,7 +819,7 @@ static int connect_urgent(struct peer *p, uint16_t port, const __u8 *token,
 	struct cm_hdr cm;
 
 	dst.sin_port = htons(port);
-	inet_pton(AF_INET, DST_IP, &dst.sin_addr);
+	inet_pton(AF_INET, lab_peer_ip(), &dst.sin_addr);
 	cm_hdr_init(&cm, CM_URGENT, token);
 	cm.cookie = htole64(cookie);
 	if (rdma_create_id(p->ch, &p->uid, NULL, RDMA_PS_TCP))
@@ -866,19 +864,13 @@ static void listen_dest(struct __test_metadata *_metadata,
 			FIXTURE_DATA(rdma) *self, uint16_t port,
 			char *name, int *fd, struct heca_listener *l)
 {
-	struct heca_region_create c = {
-		.argsz = sizeof(c), .size = MEM, .flags = HECA_REGION_DEST,
-	};
 	struct heca_session_start a;
-	char path[64];
 
 	heca_unique_name(name, HECA_NAME_MAX, "rdst");
-	memcpy(c.name, name, strlen(name));
-	ASSERT_EQ(0, ioctl(self->ctl, HECA_IOC_REGION_CREATE, &c));
-	heca_region_path(path, sizeof(path), name);
-	*fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, heca_region_create(self->ctl, name, MEM, HECA_REGION_DEST));
+	*fd = heca_region_open(name, O_RDWR);
 	ASSERT_LE(0, *fd);
-	heca_start_args(&a, DST_IP, port, self->token, 20000, 0);
+	heca_start_args(&a, lab_peer_ip(), port, self->token, 20000, 0);
 	a.transport = HECA_TRANSPORT_RDMA;
 	ASSERT_EQ(0, heca_listen_async(l, *fd, &a));
 }
@@ -972,9 +964,9 @@ TEST_F_TIMEOUT(rdma, channels_checked, 300)
 	ASSERT_EQ(0, heca_listen_finish(&l));
 
 	peer_close(&self->p);
-	ioctl(fd, HECA_IOC_SESSION_ABORT);
+	heca_session_abort(fd);
 	close(fd);
-	EXPECT_EQ(0, heca_destroy_settled(self->ctl, name));
+	EXPECT_EQ(0, heca_region_destroy_settled(self->ctl, name));
 }
 
 /* A malformed table from the source fails the destination's session. */
@@ -1024,7 +1016,7 @@ TEST_F_TIMEOUT(rdma, bad_table_refused, 300)
 		dst.fd = open(path, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, dst.fd);
 
-		heca_start_args(&a, DST_IP, self->port + i, self->token, 20000,
+		heca_start_args(&a, lab_peer_ip(), self->port + i, self->token, 20000,
 				0);
 		a.transport = HECA_TRANSPORT_RDMA;
 		ASSERT_EQ(0, heca_listen_async(&l, dst.fd, &a));
@@ -1043,16 +1035,16 @@ TEST_F_TIMEOUT(rdma, bad_table_refused, 300)
 		len = sizeof(msg.m) + n * sizeof(msg.e[0]);
 		ASSERT_EQ(IBV_WC_SUCCESS,
 			  send_msg(&self->p, MSG_MEMORY, &msg, len));
-		EXPECT_EQ(-EIO, heca_wait(dst.fd, HECA_STATE_RUNNING, WAIT_MS,
-					  &reached, &error))
+		EXPECT_EQ(-EIO, heca_wait_state(dst.fd, HECA_STATE_RUNNING, WAIT_MS,
+						&reached, &error))
 			TH_LOG("%s: the destination took it", cases[i].what);
 		EXPECT_EQ(HECA_STATE_FAILED, reached);
 		EXPECT_EQ(EPROTO, error) TH_LOG("%s", cases[i].what);
 
 		peer_close(&self->p);
-		ioctl(dst.fd, HECA_IOC_SESSION_ABORT);
+		heca_session_abort(dst.fd);
 		close(dst.fd);
-		EXPECT_EQ(0, heca_destroy_settled(self->ctl, dst.name));
+		EXPECT_EQ(0, heca_region_destroy_settled(self->ctl, dst.name));
 	}
 }
 

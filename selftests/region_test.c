@@ -18,15 +18,15 @@ FIXTURE(ctl) {
 
 FIXTURE_SETUP(ctl)
 {
-	self->fd = heca_ctl_open();
+	self->fd = heca_control_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s (is heca.ko loaded?)",
-				      HECA_CONTROL_PATH, strerror(errno));
+				      HECA_CONTROL_DEFAULT, strerror(errno));
 	heca_unique_name(self->name, sizeof(self->name), "reg");
 }
 
 FIXTURE_TEARDOWN(ctl)
 {
-	heca_destroy(self->fd, self->name);
+	heca_region_destroy(self->fd, self->name);
 	close(self->fd);
 }
 
@@ -34,7 +34,7 @@ TEST_F(ctl, control_node)
 {
 	struct stat st;
 
-	ASSERT_EQ(0, stat(HECA_CONTROL_PATH, &st));
+	ASSERT_EQ(0, stat(HECA_CONTROL_DEFAULT, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0600, st.st_mode & 0777);
 }
@@ -61,14 +61,14 @@ TEST_F(ctl, create_list_destroy)
 	struct stat st;
 
 	heca_region_path(path, sizeof(path), self->name);
-	ASSERT_EQ(-ENOENT, heca_find(self->fd, self->name, &info));
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 8 * MiB));
+	ASSERT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 8 * MiB, 0));
 
 	ASSERT_EQ(0, stat(path, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0600, st.st_mode & 0777);
 
-	ASSERT_EQ(0, heca_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_find(self->fd, self->name, &info));
 	EXPECT_EQ(8 * MiB, info.size);
 	EXPECT_EQ(0, info.resident);
 	EXPECT_EQ(0, info.users);
@@ -76,15 +76,15 @@ TEST_F(ctl, create_list_destroy)
 	EXPECT_EQ(major(st.st_rdev), info.dev_major);
 	EXPECT_EQ(minor(st.st_rdev), info.dev_minor);
 
-	ASSERT_EQ(0, heca_destroy(self->fd, self->name));
+	ASSERT_EQ(0, heca_region_destroy(self->fd, self->name));
 	EXPECT_EQ(-1, stat(path, &st));
 	EXPECT_EQ(ENOENT, errno);
-	EXPECT_EQ(-ENOENT, heca_find(self->fd, self->name, &info));
-	EXPECT_EQ(-ENOENT, heca_destroy(self->fd, self->name));
+	EXPECT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
+	EXPECT_EQ(-ENOENT, heca_region_destroy(self->fd, self->name));
 
 	/* The name can be used again, with another size. */
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
-	ASSERT_EQ(0, heca_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
+	ASSERT_EQ(0, heca_region_find(self->fd, self->name, &info));
 	EXPECT_EQ(4 * MiB, info.size);
 }
 
@@ -92,9 +92,9 @@ TEST_F(ctl, duplicate_name)
 {
 	struct heca_region_info info;
 
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
-	EXPECT_EQ(-EEXIST, heca_create(self->fd, self->name, 8 * MiB));
-	ASSERT_EQ(0, heca_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
+	EXPECT_EQ(-EEXIST, heca_region_create(self->fd, self->name, 8 * MiB, 0));
+	ASSERT_EQ(0, heca_region_find(self->fd, self->name, &info));
 	EXPECT_EQ(4 * MiB, info.size);
 }
 
@@ -103,18 +103,18 @@ TEST_F(ctl, bad_sizes)
 	struct heca_region_info info;
 	long ps = sysconf(_SC_PAGESIZE);
 
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name, 0));
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name, 1));
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name, ps + 1));
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name, ps - 1));
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name,
-				       HECA_REGION_MAX_BYTES + ps));
-	EXPECT_EQ(-EINVAL, heca_create(self->fd, self->name, ~0ULL & ~(ps - 1)));
-	EXPECT_EQ(-ENOENT, heca_find(self->fd, self->name, &info));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, 0, 0));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, 1, 0));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ps + 1, 0));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ps - 1, 0));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name,
+					      HECA_REGION_MAX_BYTES + ps, 0));
+	EXPECT_EQ(-EINVAL, heca_region_create(self->fd, self->name, ~0ULL & ~(ps - 1), 0));
+	EXPECT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
 
 	/* The documented maximum itself is fine: pages come on first touch. */
-	ASSERT_EQ(0, heca_create(self->fd, self->name, HECA_REGION_MAX_BYTES));
-	ASSERT_EQ(0, heca_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, HECA_REGION_MAX_BYTES, 0));
+	ASSERT_EQ(0, heca_region_find(self->fd, self->name, &info));
 	EXPECT_EQ(HECA_REGION_MAX_BYTES, info.size);
 	EXPECT_EQ(0, info.resident);
 }
@@ -156,10 +156,10 @@ TEST_F(ctl, bad_names)
 	memset(c.name, 'n', HECA_NAME_MAX - 1);
 	c.name[HECA_NAME_MAX - 1] = '\0';
 	ASSERT_EQ(0, ioctl(self->fd, HECA_IOC_REGION_CREATE, &c));
-	EXPECT_EQ(0, heca_destroy(self->fd, c.name));
+	EXPECT_EQ(0, heca_region_destroy(self->fd, c.name));
 
-	EXPECT_EQ(0, heca_create(self->fd, "A.z-_9", 4 * MiB));
-	EXPECT_EQ(0, heca_destroy(self->fd, "A.z-_9"));
+	EXPECT_EQ(0, heca_region_create(self->fd, "A.z-_9", 4 * MiB, 0));
+	EXPECT_EQ(0, heca_region_destroy(self->fd, "A.z-_9"));
 }
 
 TEST_F(ctl, reserved_flags_argsz)
@@ -188,7 +188,7 @@ TEST_F(ctl, reserved_flags_argsz)
 	c.argsz = sizeof(c) + 8;
 	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_CREATE, &c));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-ENOENT, heca_find(self->fd, self->name, &info));
+	EXPECT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
 
 	c.argsz = sizeof(c);
 	ASSERT_EQ(0, ioctl(self->fd, HECA_IOC_REGION_CREATE, &c));
@@ -204,7 +204,7 @@ TEST_F(ctl, reserved_flags_argsz)
 	d.argsz = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_DESTROY, &d));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, heca_find(self->fd, self->name, &info));
+	EXPECT_EQ(0, heca_region_find(self->fd, self->name, &info));
 }
 
 /* A caller built against another struct size uses another ioctl number. */
@@ -228,7 +228,7 @@ TEST_F(ctl, wrong_struct_size)
 	cmd = _IOR(HECA_IOC_MAGIC, _IOC_NR(HECA_IOC_REGION_CREATE), big.c);
 	EXPECT_EQ(-1, ioctl(self->fd, cmd, &big));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-ENOENT, heca_find(self->fd, self->name, &info));
+	EXPECT_EQ(-ENOENT, heca_region_find(self->fd, self->name, &info));
 }
 
 TEST_F(ctl, unknown_ioctl)
@@ -250,7 +250,7 @@ TEST_F(ctl, bad_pointers)
 
 	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_CREATE, (void *)8));
 	EXPECT_EQ(EFAULT, errno);
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
 	EXPECT_EQ(-1, ioctl(self->fd, HECA_IOC_REGION_LIST, &l));
 	EXPECT_EQ(EFAULT, errno);
 	l.entries = 0;
@@ -274,9 +274,9 @@ TEST_F(ctl, list_sizes)
 
 	heca_unique_name(n2, sizeof(n2), "reg");
 	heca_unique_name(n3, sizeof(n3), "reg");
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
-	ASSERT_EQ(0, heca_create(self->fd, n2, 8 * MiB));
-	ASSERT_EQ(0, heca_create(self->fd, n3, 12 * MiB));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
+	ASSERT_EQ(0, heca_region_create(self->fd, n2, 8 * MiB, 0));
+	ASSERT_EQ(0, heca_region_create(self->fd, n3, 12 * MiB, 0));
 
 	l.count = 0;
 	ASSERT_EQ(0, ioctl(self->fd, HECA_IOC_REGION_LIST, &l));
@@ -298,8 +298,8 @@ TEST_F(ctl, list_sizes)
 		EXPECT_STREQ(n2, e[1].name);
 		EXPECT_EQ(8 * MiB, e[1].size);
 	}
-	EXPECT_EQ(0, heca_destroy(self->fd, n2));
-	EXPECT_EQ(0, heca_destroy(self->fd, n3));
+	EXPECT_EQ(0, heca_region_destroy(self->fd, n2));
+	EXPECT_EQ(0, heca_region_destroy(self->fd, n3));
 }
 
 TEST_F(ctl, too_many_regions)
@@ -311,7 +311,7 @@ TEST_F(ctl, too_many_regions)
 	ASSERT_EQ(0, ioctl(self->fd, HECA_IOC_REGION_LIST, &l));
 	for (i = 0; i <= HECA_MAX_REGIONS; i++) {
 		heca_unique_name(names[i], sizeof(names[i]), "many");
-		err = heca_create(self->fd, names[i], 1 * MiB);
+		err = heca_region_create(self->fd, names[i], 1 * MiB, 0);
 		if (err)
 			break;
 		made++;
@@ -319,9 +319,9 @@ TEST_F(ctl, too_many_regions)
 	EXPECT_EQ(-ENOSPC, err);
 	EXPECT_EQ(HECA_MAX_REGIONS - (int)l.count, made);
 	for (i = 0; i < made; i++)
-		EXPECT_EQ(0, heca_destroy(self->fd, names[i]));
+		EXPECT_EQ(0, heca_region_destroy(self->fd, names[i]));
 	/* Minors were given back. */
-	EXPECT_EQ(0, heca_create(self->fd, self->name, 1 * MiB));
+	EXPECT_EQ(0, heca_region_create(self->fd, self->name, 1 * MiB, 0));
 }
 
 TEST_F(ctl, busy_while_open)
@@ -331,19 +331,19 @@ TEST_F(ctl, busy_while_open)
 	int fd, fd2;
 
 	heca_region_path(path, sizeof(path), self->name);
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
 	fd2 = open(path, O_RDONLY);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, heca_find(self->fd, self->name, &info));
+	ASSERT_EQ(0, heca_region_find(self->fd, self->name, &info));
 	EXPECT_EQ(2, info.users);
 
-	EXPECT_EQ(-EBUSY, heca_destroy(self->fd, self->name));
+	EXPECT_EQ(-EBUSY, heca_region_destroy(self->fd, self->name));
 	close(fd);
-	EXPECT_EQ(-EBUSY, heca_destroy(self->fd, self->name));
+	EXPECT_EQ(-EBUSY, heca_region_destroy(self->fd, self->name));
 	close(fd2);
-	EXPECT_EQ(0, heca_destroy(self->fd, self->name));
+	EXPECT_EQ(0, heca_region_destroy(self->fd, self->name));
 }
 
 /* Control ioctls need CAP_SYS_ADMIN; the nodes are root-only. */
@@ -354,7 +354,7 @@ TEST_F(ctl, unprivileged)
 	int status;
 
 	heca_region_path(path, sizeof(path), self->name);
-	ASSERT_EQ(0, heca_create(self->fd, self->name, 4 * MiB));
+	ASSERT_EQ(0, heca_region_create(self->fd, self->name, 4 * MiB, 0));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -362,7 +362,7 @@ TEST_F(ctl, unprivileged)
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
-		if (open(HECA_CONTROL_PATH, O_RDWR) >= 0 || errno != EACCES)
+		if (open(HECA_CONTROL_DEFAULT, O_RDWR) >= 0 || errno != EACCES)
 			_exit(11);
 		if (open(path, O_RDWR) >= 0 || errno != EACCES)
 			_exit(12);
@@ -370,7 +370,7 @@ TEST_F(ctl, unprivileged)
 		if (ioctl(self->fd, HECA_IOC_VERSION, &v) == 0 ||
 		    errno != EPERM)
 			_exit(13);
-		if (heca_destroy(self->fd, self->name) != -EPERM)
+		if (heca_region_destroy(self->fd, self->name) != -EPERM)
 			_exit(14);
 		_exit(0);
 	}

@@ -2,7 +2,7 @@
 /*
  * Migration of the running verifying KVM guest between two hosts (the two
  * lab VMs, each with its own kernel), in any mode, driven by the policy
- * library (tools/lib/heca_migrate.c).  Run once on each host:
+ * library (tools/lib/heca/migrate.c).  Run once on each host:
  *
  *   destination: HECA_XVM_ROLE=dest   HECA_XVM_ADDR=<its own IP>  xvm_migrate
  *   source:      HECA_XVM_ROLE=source HECA_XVM_ADDR=<dest's IP>   xvm_migrate
@@ -26,7 +26,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 #include "heca_verify_guest.h"
 #include "heca_migrate.h"
 
@@ -154,21 +153,9 @@ static const struct heca_mig_ops xvm_ops = {
 static int open_region(int ctl, char *name, size_t size, bool dest,
 		       uint8_t **mem)
 {
-	struct heca_region_create c = { .argsz = sizeof(c), .size = size };
-	char path[64];
-	int fd;
-
 	heca_unique_name(name, HECA_NAME_MAX, dest ? "xdst" : "xsrc");
-	memcpy(c.name, name, strlen(name));
-	c.flags = dest ? HECA_REGION_DEST : 0;
-	if (ioctl(ctl, HECA_IOC_REGION_CREATE, &c))
-		return -errno;
-	heca_region_path(path, sizeof(path), name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	return *mem == MAP_FAILED ? -errno : fd;
+	return heca_region_setup(ctl, name, size, dest ? HECA_REGION_DEST : 0,
+				 (void **)mem);
 }
 
 static void print_stats(const char *who, const struct heca_stats *st)
@@ -214,7 +201,7 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 	ASSERT_TRUE(dest || !strcmp(role, "source"));
 	ASSERT_LE(16 * MiB, mem);
 	heca_vm_init(&v);
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 	fd = open_region(ctl, name, mem, dest, &ram);
 	ASSERT_LE(0, fd) TH_LOG("region: %s", strerror(-fd));
@@ -248,8 +235,8 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 		report("# destination: the guest verified %u MiB: %u bad pages\n",
 		       (unsigned int)(mem >> 20), res.bad);
 		EXPECT_EQ(0, res.bad);
-		ASSERT_EQ(0, heca_wait(fd, HECA_STATE_COMPLETE, 300000,
-				       &reached, &error))
+		ASSERT_EQ(0, heca_wait_state(fd, HECA_STATE_COMPLETE, 300000,
+					     &reached, &error))
 			TH_LOG("state %u error %u", reached, error);
 		ASSERT_EQ(0, heca_stats(fd, &res.st));
 		print_stats("destination", &res.st);
@@ -315,7 +302,7 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 	heca_vm_release(&v);
 	munmap(ram, mem);
 	close(fd);
-	EXPECT_EQ(0, heca_destroy_settled(ctl, name));
+	EXPECT_EQ(0, heca_region_destroy_settled(ctl, name));
 	close(ctl);
 }
 

@@ -110,3 +110,59 @@ enum hc_args_result hc_parse_args(int argc, char *const argv[],
 	}
 	return HC_ARGS_OK;
 }
+
+/* Append @item to the synopsis in @buf, wrapping before @width columns. */
+static void synopsis_add(char *buf, size_t len, size_t *col, const char *item,
+			 unsigned int width)
+{
+	static const char indent[] = "               ";
+	size_t used = strlen(buf), n = strlen(item);
+
+	if (*col + 1 + n > width && *col > sizeof(indent) - 1) {
+		snprintf(buf + used, len - used, "\n%s%s", indent, item);
+		*col = sizeof(indent) - 1 + n;
+	} else {
+		snprintf(buf + used, len - used, " %s", item);
+		*col += 1 + n;
+	}
+}
+
+void hc_format_synopsis(char *buf, size_t len, const char *path,
+			const char *operands, const struct hc_opt *opts,
+			unsigned int width)
+{
+	char item[256];
+	size_t col, used;
+
+	snprintf(buf, len, "Usage: hecactl%s%s%s%s", *path ? " " : "", path,
+		 operands && *operands ? " " : "", operands ? operands : "");
+	col = strlen(buf);
+	for (int i = 0; opts && i < HC_ARGS_MAX_OPTS && opts[i].name; i++) {
+		const struct hc_opt *o = &opts[i];
+		int n;
+
+		if (o->show == HC_OPT_HIDDEN)
+			continue;
+		if (o->show == HC_OPT_ONE_OF) {
+			n = snprintf(item, sizeof(item), "(");
+			for (; i < HC_ARGS_MAX_OPTS && opts[i].name &&
+			       opts[i].show == HC_OPT_ONE_OF; i++)
+				n += snprintf(item + n, sizeof(item) - (size_t)n, "%s--%s%s%s",
+					      n > 1 ? " | " : "", opts[i].name,
+					      opts[i].has_value ? " " : "",
+					      opts[i].has_value && opts[i].arg ? opts[i].arg :
+					      opts[i].has_value ? "VALUE" : "");
+			i--;
+			snprintf(item + n, sizeof(item) - (size_t)n, ")");
+		} else {
+			snprintf(item, sizeof(item), "%s--%s%s%s%s",
+				 o->show == HC_OPT_REQUIRED ? "" : "[", o->name,
+				 o->has_value ? " " : "",
+				 o->has_value ? (o->arg ? o->arg : "VALUE") : "",
+				 o->show == HC_OPT_REQUIRED ? "" : "]");
+		}
+		synopsis_add(buf, len, &col, item, width);
+	}
+	used = strlen(buf);
+	snprintf(buf + used, len - used, "\n");
+}

@@ -16,10 +16,26 @@
 #define HC_ARGS_MAX_OPTS	16
 #define HC_ARGS_MAX_OPERANDS	8
 
+/* How the synopsis shows an option (hc_format_synopsis()). */
+enum hc_opt_show {
+	HC_OPT_OPTIONAL = 0,	/* [--name ARG] */
+	HC_OPT_REQUIRED,	/* --name ARG */
+	HC_OPT_ONE_OF,		/* (--name ARG | --next ARG ...): this and the
+				 * entries after it that are HC_OPT_ONE_OF too;
+				 * exactly one must be given */
+	HC_OPT_HIDDEN,		/* not shown: an older name still taken */
+};
+
 struct hc_opt {
 	const char *name;	/* long name without "--" */
 	char short_name;	/* 0 for none */
 	bool has_value;
+	/*
+	 * The value's name in the synopsis: "ADDR:PORT".  For a duration it is
+	 * the unit: "SEC" or "MS" (see hc_duration_arg()).
+	 */
+	const char *arg;
+	enum hc_opt_show show;
 };
 
 struct hc_args {
@@ -43,5 +59,16 @@ enum hc_args_result {
 enum hc_args_result hc_parse_args(int argc, char *const argv[],
 				  const struct hc_opt *opts, struct hc_args *out,
 				  char *err, size_t errlen);
+
+/*
+ * The synopsis of a command, "Usage: hecactl @path @operands" and then
+ * @opts in their order as HC_OPT_* says, into @buf: lines of at most
+ * @width columns, the continuation lines indented by 15 spaces, and a
+ * newline at the end.  Generated from the table the parser takes, so the
+ * two cannot disagree.  Pure.
+ */
+void hc_format_synopsis(char *buf, size_t len, const char *path,
+			const char *operands, const struct hc_opt *opts,
+			unsigned int width);
 
 #endif /* HECACTL_ARGS_H */

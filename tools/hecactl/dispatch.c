@@ -7,7 +7,8 @@
 
 #include "args.h"
 #include "hecactl.h"
-#include "name.h"
+#include "heca.h"
+#include "stats.h"
 
 #define HC_PATH_MAX	128
 #define HC_HELP_DEPTH	4	/* "hecactl help" takes at most this many words */
@@ -26,12 +27,24 @@ static void join_path(char *buf, const char *parent, const char *name)
 	snprintf(buf, HC_PATH_MAX, "%s%s%s", parent, *parent ? " " : "", name);
 }
 
-void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
+/* Columns of the synopsis. */
+#define HC_SYNOPSIS_WIDTH	84
+
+/* The help of @cmd; a leaf's synopsis from its option table @opts. */
+static void print_help(FILE *f, const char *path, const struct hc_cmd *cmd,
+		       const struct hc_opt *opts)
 {
+	char synopsis[1024];
 	int width = 0;
 
-	fprintf(f, "Usage: hecactl%s%s %s\n", *path ? " " : "", path,
-		cmd->synopsis ? cmd->synopsis : "");
+	if (cmd->run) {
+		hc_format_synopsis(synopsis, sizeof(synopsis), path, cmd->synopsis,
+				   opts, HC_SYNOPSIS_WIDTH);
+		fputs(synopsis, f);
+	} else {
+		fprintf(f, "Usage: hecactl%s%s %s\n", *path ? " " : "", path,
+			cmd->synopsis ? cmd->synopsis : "");
+	}
 	if (cmd->help)
 		fprintf(f, "\n%s", cmd->help);
 	if (!cmd->subs)
@@ -44,6 +57,11 @@ void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
 		fprintf(f, "  %-*s  %s\n", width, c->name, c->summary);
 	fprintf(f, "\nRun 'hecactl%s%s COMMAND --help' for a command's options.\n",
 		*path ? " " : "", path);
+}
+
+void hc_print_help(FILE *f, const char *path, const struct hc_cmd *cmd)
+{
+	print_help(f, path, cmd, NULL);
 }
 
 int hc_dispatch(const char *path, const struct hc_cmd *cmd, int argc, char **argv)
@@ -97,7 +115,7 @@ bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
 	case HC_ARGS_OK:
 		return true;
 	case HC_ARGS_HELP:
-		hc_print_help(stdout, path, self);
+		print_help(stdout, path, self, opts);
 		*rc = hc_finish_stdout(HC_EXIT_OK);
 		return false;
 	case HC_ARGS_ERROR:
@@ -117,11 +135,36 @@ int hc_want_operands(const char *path, const struct hc_args *a, int want,
 	return 0;
 }
 
+int hc_uint_arg(const char *path, const struct hc_args *a,
+		const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		uint64_t dflt, const char *unit, uint64_t *out)
+{
+	char reason[128];
+	uint64_t v = dflt;
+
+	if (a->value[i] &&
+	    hc_parse_uint(a->value[i], min, max, &v, reason, sizeof(reason)))
+		return hc_usage_err(path, "invalid --%s '%s': %s (%s)", opts[i].name,
+				    a->value[i], reason, unit);
+	*out = v;
+	return 0;
+}
+
+int hc_duration_arg(const char *path, const struct hc_args *a,
+		    const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		    uint64_t dflt, uint64_t *out)
+{
+	bool ms = opts[i].arg && !strcmp(opts[i].arg, "MS");
+
+	return hc_uint_arg(path, a, opts, i, min, max, dflt,
+			   ms ? "milliseconds" : "seconds", out);
+}
+
 int hc_check_name_arg(const char *path, const char *name)
 {
 	char why[96];
 
-	if (hc_check_name(name, why, sizeof(why)))
+	if (heca_check_name(name, why, sizeof(why)))
 		return hc_usage_err(path, "invalid region name '%s': %s", name, why);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define HECACTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define HECACTL_VERSION	"0.1.0"
@@ -25,7 +26,12 @@
  */
 struct hc_cmd {
 	const char *name;
-	const char *synopsis;	/* after "hecactl <path>", e.g. "NAME --size SIZE" */
+	/*
+	 * After "hecactl <path>": a group's whole synopsis ("COMMAND [ARGS]"),
+	 * a leaf command's operands ("NAME"); its options follow, from the
+	 * table it parses with (hc_parse_cmd_args()).
+	 */
+	const char *synopsis;
 	const char *summary;	/* one line, shown in the parent's help */
 	const char *help;	/* shown by --help after the usage line */
 	/*
@@ -57,6 +63,22 @@ bool hc_parse_cmd_args(const struct hc_cmd *self, const char *path, int argc,
 /* Exactly @want operands, or a usage error naming the first problem. */
 int hc_want_operands(const char *path, const struct hc_args *a, int want,
 		     const char *what);
+/*
+ * The one rule for durations: a whole number (digits only) in the unit the
+ * option's value is named by, seconds for SEC and milliseconds for MS;
+ * options in milliseconds end in "-ms" (--fault-timeout, in milliseconds
+ * since it was added, is --fault-timeout-ms's older name).  Option @i of
+ * @opts from @a into *@out, from @min to @max, @dflt when not given.
+ * Returns 0, or an exit code after a usage error that names the unit.
+ */
+int hc_duration_arg(const char *path, const struct hc_args *a,
+		    const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		    uint64_t dflt, uint64_t *out);
+/* The same for a count: "invalid --max-rounds '0': ... (@unit)". */
+int hc_uint_arg(const char *path, const struct hc_args *a,
+		const struct hc_opt *opts, int i, uint64_t min, uint64_t max,
+		uint64_t dflt, const char *unit, uint64_t *out);
+
 /* A region name from the command line, or a usage error saying why not. */
 int hc_check_name_arg(const char *path, const char *name);
 
@@ -83,10 +105,10 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 extern const char hc_status_help[];		/* status.c */
 int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
 		  char **argv);
-extern const char hc_abort_help[];
+extern const char hc_abort_help[];		/* abort.c */
 int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,
 		 char **argv);
-extern const char hc_token_help[];
+extern const char hc_token_help[];		/* token.c */
 int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
 		 char **argv);
 

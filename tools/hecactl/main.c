@@ -31,32 +31,28 @@ static const struct hc_cmd top_cmds[] = {
 	},
 	{
 		.name = "receive",
-		.synopsis = "NAME --listen ADDR:PORT (--token HEX | --token-file PATH) [--size SIZE]\n"
-			    "               [--transport tcp|rdma] [--timeout SEC] [--fault-timeout MS] [--no-wait]",
+		.synopsis = "NAME",
 		.summary = "destination: receive a VM's memory into the region NAME",
 		.help = hc_receive_help,
 		.run = hc_receive_run,
 	},
 	{
 		.name = "migrate",
-		.synopsis = "NAME --to ADDR:PORT (--token HEX | --token-file PATH)\n"
-			    "               [--mode precopy|postcopy|hybrid] [--timeout SEC] [--downtime-ms MS]\n"
-			    "               [--max-rounds N] [--pause-cmd CMD] [--handover-cmd CMD]\n"
-			    "               [--resume-cmd CMD] [--transport tcp|rdma] [--connect-timeout SEC] [--json]",
+		.synopsis = "NAME",
 		.summary = "source: migrate the VM in NAME to a destination (pre-copy, post-copy, hybrid)",
 		.help = hc_migrate_help,
 		.run = hc_migrate_run,
 	},
 	{
 		.name = "status",
-		.synopsis = "NAME [--json]",
+		.synopsis = "NAME",
 		.summary = "show the session of a region: state, pages, faults, timings",
 		.help = hc_status_help,
 		.run = hc_status_run,
 	},
 	{
 		.name = "abort",
-		.synopsis = "NAME [--force]",
+		.synopsis = "NAME",
 		.summary = "end the session of a region",
 		.help = hc_abort_help,
 		.run = hc_abort_run,
@@ -97,6 +93,10 @@ static const struct hc_cmd top = {
 "\n"
 "Environment:\n"
 "  HECA_CONTROL   the control device (default /dev/heca/control)\n"
+"\n"
+"Durations are whole numbers in the unit the option's value is named by:\n"
+"seconds for SEC (--timeout SEC), milliseconds for MS; the options in\n"
+"milliseconds end in -ms (--downtime-ms, --fault-timeout-ms).\n"
 "\n"
 "Exit status: 0 done (or help shown), 1 the operation failed,\n"
 "2 the command line is wrong (nothing was done).\n",

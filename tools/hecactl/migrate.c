@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: "migrate", the source side of a migration.  The policy (rounds,
- * convergence, the timeout, the switchover) is tools/lib/heca_migrate.c;
- * this connects, reaches the VMM through commands, and reports.
+ * hecactl: "migrate", the source side of a migration: the command and its
+ * orchestration.  The policy (rounds, convergence, the timeout, the
+ * switchover) is libheca's (tools/lib/heca/migrate.c); the VMM behind it
+ * and the report are the other migrate_*.c (see migrate.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,17 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "heca_migrate.h"
 #include "hecactl.h"
 #include "mig.h"
+#include "migrate.h"
 #include "qemu.h"
-#include "rdmadev.h"
 #include "session.h"
-#include "size.h"
 #include "stats.h"
 #include "vmm.h"
 
@@ -144,66 +143,31 @@ const char hc_migrate_help[] =
 "  hecactl migrate vm1 --to 192.0.2.2:7000 --token-file vm1.token \\\n"
 "      --mode postcopy                         (the VM in vm1 paused)\n";
 
+/* In the synopsis's order (hc_format_synopsis() follows the table). */
 enum {
-	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TRANSPORT, O_TIMEOUT,
-	O_CONNECT_TIMEOUT, O_DOWNTIME, O_MAX_ROUNDS, O_PAUSE_CMD,
-	O_HANDOVER_CMD, O_RESUME_CMD, O_JSON, O_QMP, O_QEMU_URI,
+	O_TO, O_TOKEN, O_TOKEN_FILE, O_MODE, O_TIMEOUT, O_DOWNTIME,
+	O_MAX_ROUNDS, O_PAUSE_CMD, O_HANDOVER_CMD, O_RESUME_CMD, O_TRANSPORT,
+	O_CONNECT_TIMEOUT, O_JSON, O_QMP, O_QEMU_URI,
 };
 
 static const struct hc_opt migrate_opts[] = {
-	[O_TO] = { "to", 't', true },
-	[O_TOKEN] = { "token", 0, true },
-	[O_TOKEN_FILE] = { "token-file", 0, true },
-	[O_MODE] = { "mode", 'm', true },
-	[O_TRANSPORT] = { "transport", 0, true },
-	[O_TIMEOUT] = { "timeout", 0, true },
-	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, true },
-	[O_DOWNTIME] = { "downtime-ms", 0, true },
-	[O_MAX_ROUNDS] = { "max-rounds", 0, true },
-	[O_PAUSE_CMD] = { "pause-cmd", 0, true },
-	[O_HANDOVER_CMD] = { "handover-cmd", 0, true },
-	[O_RESUME_CMD] = { "resume-cmd", 0, true },
-	[O_JSON] = { "json", 0, false },
-	[O_QMP] = { "qmp", 0, true },
-	[O_QEMU_URI] = { "qemu-uri", 0, true },
-	{ NULL, 0, false },
+	[O_TO] = { "to", 't', true, "ADDR:PORT", HC_OPT_REQUIRED },
+	[O_TOKEN] = { "token", 0, true, "HEX", HC_OPT_ONE_OF },
+	[O_TOKEN_FILE] = { "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+	[O_MODE] = { "mode", 'm', true, "precopy|postcopy|hybrid", 0 },
+	[O_TIMEOUT] = { "timeout", 0, true, "SEC", 0 },
+	[O_DOWNTIME] = { "downtime-ms", 0, true, "MS", 0 },
+	[O_MAX_ROUNDS] = { "max-rounds", 0, true, "N", 0 },
+	[O_PAUSE_CMD] = { "pause-cmd", 0, true, "CMD", 0 },
+	[O_HANDOVER_CMD] = { "handover-cmd", 0, true, "CMD", 0 },
+	[O_RESUME_CMD] = { "resume-cmd", 0, true, "CMD", 0 },
+	[O_TRANSPORT] = { "transport", 0, true, "auto|rdma|tcp", 0 },
+	[O_CONNECT_TIMEOUT] = { "connect-timeout", 0, true, "SEC", 0 },
+	[O_JSON] = { "json", 0, false, NULL, 0 },
+	[O_QMP] = { "qmp", 0, true, "SOCKET", 0 },
+	[O_QEMU_URI] = { "qemu-uri", 0, true, "URI", 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
-
-/* The VMM's steps, in order: the phases of the commands. */
-enum { PH_PAUSE, PH_HANDOVER, PH_RESUME, PH_N };
-
-static const char *const phase_name[PH_N] = { "pause", "handover", "resume" };
-
-struct migrate_args {
-	const char *name, *to;
-	struct heca_session_start start;
-	unsigned int connect_timeout_s;
-	unsigned int timeout_s;		/* --timeout, for the report */
-	struct heca_mig_params params;
-	const char *cmd[PH_N];		/* NULL: not given */
-	const char *qmp, *qemu_uri;	/* --qmp, --qemu-uri: NULL if not given */
-	bool auto_transport;		/* --transport auto (the default) */
-	bool json;
-};
-
-/*
- * Parse the whole number of option @i into *@out, from @min to @max, with
- * @dflt when the option is not given.  Returns 0 or an exit code.
- */
-static int uint_opt(const char *path, const struct hc_args *a, int i,
-		    uint64_t min, uint64_t max, uint64_t dflt, const char *unit,
-		    unsigned int *out)
-{
-	char reason[128];
-	uint64_t v = dflt;
-
-	if (a->value[i] &&
-	    hc_parse_uint(a->value[i], min, max, &v, reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --%s '%s': %s (%s)",
-				    migrate_opts[i].name, a->value[i], reason, unit);
-	*out = (unsigned int)v;
-	return 0;
-}
 
 /* The options of the rounds, checked against the mode. */
 static int parse_policy(const char *path, const struct hc_args *a,
@@ -211,7 +175,7 @@ static int parse_policy(const char *path, const struct hc_args *a,
 {
 	struct heca_mig_params *p = &m->params;
 	const char *mode = a->value[O_MODE] ? a->value[O_MODE] : "hybrid";
-	unsigned int v = 0;
+	uint64_t v = 0;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -229,21 +193,22 @@ static int parse_policy(const char *path, const struct hc_args *a,
 	    !strcmp(a->value[O_TIMEOUT], "0"))
 		return hc_usage_err(path, "--timeout 0 (post-copy at once) is hybrid's: precopy stops and copies after 1-%u s",
 				    HC_MIG_TIMEOUT_MAX_S);
-	rc = uint_opt(path, a, O_TIMEOUT, p->mode == HECA_MIG_PRECOPY ? 1 : 0,
-		      HC_MIG_TIMEOUT_MAX_S, HC_MIG_TIMEOUT_DEFAULT_S, "seconds",
-		      &m->timeout_s);
+	rc = hc_duration_arg(path, a, migrate_opts, O_TIMEOUT,
+			     p->mode == HECA_MIG_PRECOPY ? 1 : 0, HC_MIG_TIMEOUT_MAX_S,
+			     HC_MIG_TIMEOUT_DEFAULT_S, &v);
+	m->timeout_s = (unsigned int)v;
 	if (!rc)
-		rc = uint_opt(path, a, O_DOWNTIME, 1, HC_MIG_DOWNTIME_MAX_MS,
-			      HC_MIG_DOWNTIME_DEFAULT_MS, "milliseconds",
-			      &p->downtime_ms);
+		rc = hc_duration_arg(path, a, migrate_opts, O_DOWNTIME, 1,
+				     HC_MIG_DOWNTIME_MAX_MS, HC_MIG_DOWNTIME_DEFAULT_MS, &v);
+	p->downtime_ms = (unsigned int)v;
 	if (!rc)
-		rc = uint_opt(path, a, O_MAX_ROUNDS, 1, HC_MIG_ROUNDS_MAX,
-			      HC_MIG_ROUNDS_DEFAULT, "rounds", &v);
+		rc = hc_uint_arg(path, a, migrate_opts, O_MAX_ROUNDS, 1, HC_MIG_ROUNDS_MAX,
+				 HC_MIG_ROUNDS_DEFAULT, "rounds", &v);
 	if (rc)
 		return rc;
 	if (p->mode == HECA_MIG_POSTCOPY)
 		m->timeout_s = 0;
-	p->max_rounds = v;
+	p->max_rounds = (unsigned int)v;
 	p->timeout_ms = m->timeout_s * 1000;
 	p->complete_timeout_ms = HC_MIG_COMPLETE_TIMEOUT_MS;
 
@@ -283,6 +248,7 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 {
 	struct hc_args a;
 	char reason[128];
+	uint64_t v;
 	int rc;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, migrate_opts, &a, &rc))
@@ -300,7 +266,7 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	m->to = a.value[O_TO];
 	if (!m->to)
 		return hc_usage_err(path, "missing --to ADDR:PORT");
-	if (hc_parse_addr(m->to, false, &m->start.addr, reason, sizeof(reason)))
+	if (heca_parse_addr(m->to, false, &m->start.addr, reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid address '%s': %s", m->to, reason);
 	rc = parse_policy(path, &a, m);
 	if (rc)
@@ -311,10 +277,11 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	    hc_parse_transport(a.value[O_TRANSPORT], &m->start.transport))
 		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
-	rc = uint_opt(path, &a, O_CONNECT_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
-		      HC_TIMEOUT_DEFAULT_S, "seconds", &m->connect_timeout_s);
+	rc = hc_duration_arg(path, &a, migrate_opts, O_CONNECT_TIMEOUT, 1,
+			     HC_TIMEOUT_MAX_S, HC_TIMEOUT_DEFAULT_S, &v);
 	if (rc)
 		return rc;
+	m->connect_timeout_s = (unsigned int)v;
 	m->json = a.value[O_JSON] != NULL;
 	return hc_token_arg(path, a.value[O_TOKEN], a.value[O_TOKEN_FILE],
 			    m->start.token);
@@ -325,8 +292,7 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 /* What says how far we got: stdout, or stderr with --json. */
 static FILE *say_to;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void mig_say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -364,29 +330,25 @@ static void pause_ms(unsigned int ms)
  */
 static void choose_transport(struct migrate_args *m)
 {
-	struct heca_addr local;
-	char dev[64], ip[INET6_ADDRSTRLEN] = "?";
-	int err, rc = 0;
+	struct heca_transport_choice c;
+	char ip[INET6_ADDRSTRLEN] = "?";
 
 	if (!m->auto_transport)
 		return;
-	err = hc_local_addr_for(&m->start.addr, &local);
-	if (!err) {
-		inet_ntop(local.family, local.addr, ip, sizeof(ip));
-		rc = hc_rdma_dev_with_addr(&local, dev, sizeof(dev));
-	}
-	if (rc == 1) {
-		m->start.transport = HECA_TRANSPORT_RDMA;
-		say("%s: transport rdma (auto: %s reaches %s, and it is on RDMA device %s)\n",
-		    m->name, ip, m->to, dev);
+	heca_choose_transport(&m->start.addr, false, &c);
+	m->start.transport = c.transport;
+	if (c.why != HECA_TRANSPORT_NO_ROUTE)
+		inet_ntop(c.local.family, c.local.addr, ip, sizeof(ip));
+	if (c.why == HECA_TRANSPORT_ON_RDMA_DEV) {
+		mig_say("%s: transport rdma (auto: %s reaches %s, and it is on RDMA device %s)\n",
+		    m->name, ip, m->to, c.dev);
 	} else {
-		m->start.transport = HECA_TRANSPORT_TCP;
 		m->auto_transport = false;	/* nothing else to try */
-		if (err)
-			say("%s: transport tcp (auto: no route to %s: %s)\n", m->name, m->to,
-			    strerror(err));
+		if (c.why == HECA_TRANSPORT_NO_ROUTE)
+			mig_say("%s: transport tcp (auto: no route to %s: %s)\n", m->name, m->to,
+			    strerror(c.err));
 		else
-			say("%s: transport tcp (auto: %s reaches %s, and no RDMA device has it)\n",
+			mig_say("%s: transport tcp (auto: %s reaches %s, and no RDMA device has it)\n",
 			    m->name, ip, m->to);
 	}
 }
@@ -396,7 +358,7 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 {
 	const char *transport = hc_transport_name(m->start.transport);
 	uint64_t now = now_ms(), deadline = now + (uint64_t)m->connect_timeout_s * 1000;
-	char refused[96], timeout[128], unreach[96], einval_hint[192], sz[HC_SIZE_BUF];
+	char refused[96], timeout[128], unreach[96], einval_hint[192], sz[HECA_SIZE_BUF];
 	char nodev[96];
 	bool told = false;
 	int err;
@@ -430,9 +392,9 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 	snprintf(nodev, sizeof(nodev), "no RDMA device reaches %s", m->to);
 	snprintf(einval_hint, sizeof(einval_hint),
 		 "most likely the destination region is not %s like %s here (or the page sizes differ); else heca.ko and hecactl disagree on the ABI (see 'hecactl version')",
-		 hc_format_size(s->info.size, sz, sizeof(sz)), m->name);
+		 heca_format_size(s->info.size, sz, sizeof(sz)), m->name);
 
-	say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
+	mig_say("%s: connecting to %s (%s)\n", m->name, m->to, transport);
 	/* auto over RDMA: a destination that refuses may listen over TCP */
 	for (;;) {
 		if (hc_interrupted())
@@ -440,15 +402,15 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		/* The first attempt gets the whole --connect-timeout. */
 		m->start.timeout_ms = (uint32_t)(deadline > now + HC_ATTEMPT_MIN_MS ?
 						 deadline - now : HC_ATTEMPT_MIN_MS);
-		if (!hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &m->start))
+		err = -heca_session_start(s->fd, &m->start);
+		if (!err)
 			break;
-		err = errno;
 		if (hc_interrupted())
 			err = EINTR;
 		if (err != ECONNREFUSED || now_ms() + HC_RETRY_MS >= deadline)
 			return hc_session_report(s, err, start_errors);
 		if (!told)
-			say("%s: nobody listens at %s yet; trying again for up to %u s%s\n",
+			mig_say("%s: nobody listens at %s yet; trying again for up to %u s%s\n",
 			    m->name, m->to, m->connect_timeout_s,
 			    m->auto_transport ? ", over rdma and tcp in turn" : "");
 		told = true;
@@ -458,200 +420,10 @@ static int connect_dest(struct hc_session *s, struct migrate_args *m)
 		pause_ms(HC_RETRY_MS);
 		now = now_ms();
 	}
-	say("%s: connected to %s (%s)\n", m->name, m->to,
+	mig_say("%s: connected to %s (%s)\n", m->name, m->to,
 	    hc_transport_name(m->start.transport));
 	return 0;
 }
-
-/* ---- the VMM, for the policy -------------------------------------------- */
-
-struct vmm {
-	const struct migrate_args *m;
-	struct hc_session *s;
-	struct hc_qemu *qemu;		/* --qmp, or NULL */
-	bool tty;			/* rounds as progress on stderr */
-	struct heca_mig_round *rounds;	/* as round_done() got them */
-	unsigned int nrounds, cap;
-	/* how far it got */
-	bool paused, switched, resumed;
-	bool aborted;			/* by a signal during the rounds */
-	bool interrupted;		/* a signal stopped it at the pause */
-	/* a command that failed */
-	int failed_phase;		/* -1: none */
-	int failed_status;		/* its waitpid() status */
-	int failed_errno;		/* or why it could not be started */
-	bool qemu_failed;		/* QEMU failed in failed_phase (qemu->err) */
-	/* signals held from the pause to the handover */
-	bool held;
-	sigset_t oldmask;
-};
-
-/*
- * A signal must not cut the switchover short (that fails the session with
- * the VM paused here): hold them back from the pause until the handover
- * (in pre-copy this includes the wait for the last pages, which the
- * downtime budget bounds), and let what follows notice them.
- */
-static void hold_signals(struct vmm *v)
-{
-	sigset_t block;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &v->oldmask);
-	v->held = true;
-}
-
-static void release_signals(struct vmm *v)
-{
-	if (v->held)
-		sigprocmask(SIG_SETMASK, &v->oldmask, NULL);
-	v->held = false;
-}
-
-/* Run the command of @phase, if given.  Returns 0 or -ECHILD (see v->failed_*). */
-static int run_phase(struct vmm *v, int phase)
-{
-	const char *cmd = v->m->cmd[phase];
-	int status = 0, err;
-
-	if (!cmd)
-		return 0;
-	err = hc_run_vmm_cmd(cmd, v->m->name, phase_name[phase], v->m->json, &status);
-	if (!err && WIFEXITED(status) && !WEXITSTATUS(status))
-		return 0;
-	v->failed_phase = phase;
-	v->failed_status = status;
-	v->failed_errno = err;
-	return -ECHILD;
-}
-
-static int vmm_pause(void *ctx)
-{
-	struct vmm *v = ctx;
-	int err;
-
-	if (hc_interrupted()) {
-		v->interrupted = true;
-		return -EINTR;
-	}
-	if (v->qemu) {
-		say("%s: QEMU: migrate to %s, waiting for it to stop the guest (pre-switchover)\n",
-		    v->m->name, v->m->qemu_uri);
-		if (hc_qemu_pause(v->qemu)) {
-			v->failed_phase = PH_PAUSE;
-			v->qemu_failed = true;
-			return -ECHILD;
-		}
-		say("%s: QEMU stopped the guest\n", v->m->name);
-		v->paused = true;
-		hold_signals(v);
-		return 0;
-	}
-	if (v->m->cmd[PH_PAUSE])
-		say("%s: pausing the VM: %s\n", v->m->name, v->m->cmd[PH_PAUSE]);
-	err = run_phase(v, PH_PAUSE);
-	if (err)
-		return err;
-	v->paused = true;
-	hold_signals(v);
-	return 0;
-}
-
-static int vmm_handover(void *ctx)
-{
-	struct vmm *v = ctx;
-	const struct migrate_args *m = v->m;
-	bool pre = m->params.mode == HECA_MIG_PRECOPY;
-
-	release_signals(v);
-	v->switched = true;
-	if (v->qemu) {
-		say("%s: switched over%s; QEMU sends the CPU and device state (migrate-continue)\n",
-		    m->name, pre ? ", every page is at the destination" : "");
-		if (!hc_qemu_continue(v->qemu))
-			return 0;
-		v->failed_phase = PH_HANDOVER;
-		v->qemu_failed = true;
-		return -ECHILD;
-	}
-	if (m->cmd[PH_HANDOVER] || m->cmd[PH_RESUME])
-		say("%s: switched over%s\n", m->name,
-		    pre ? ", every page is at the destination" : "");
-	if (!m->cmd[PH_HANDOVER])
-		return 0;
-	say("%s: moving the VM's state: %s\n", m->name, m->cmd[PH_HANDOVER]);
-	return run_phase(v, PH_HANDOVER);
-}
-
-static int vmm_resume(void *ctx)
-{
-	struct vmm *v = ctx;
-	const struct migrate_args *m = v->m;
-	bool pre = m->params.mode == HECA_MIG_PRECOPY;
-	int err;
-
-	if (v->qemu) {
-		say("%s: QEMU completed: the guest runs at the destination%s\n", m->name,
-		    pre ? "" : "; serving the pages it lacks");
-		v->resumed = true;
-		return 0;
-	}
-	if (!m->cmd[PH_RESUME]) {
-		if (m->cmd[PH_HANDOVER])
-			say("%s: resume the VM at the destination now\n", m->name);
-		else
-			say("%s: switched over%s: resume the VM at the destination now\n",
-			    m->name, pre ? ", every page is at the destination" : "");
-		v->resumed = true;
-		return 0;
-	}
-	say("%s: resuming the VM at the destination: %s\n", m->name, m->cmd[PH_RESUME]);
-	err = run_phase(v, PH_RESUME);
-	if (err)
-		return err;
-	v->resumed = true;
-	if (!pre)
-		say("%s: the VM runs at the destination; serving the pages it lacks\n",
-		    m->name);
-	return 0;
-}
-
-static void vmm_round_done(void *ctx, const struct heca_mig_round *r)
-{
-	struct vmm *v = ctx;
-	char line[128];
-
-	if (v->nrounds == v->cap) {
-		unsigned int cap = v->cap ? 2 * v->cap : 16;
-		struct heca_mig_round *n = realloc(v->rounds, cap * sizeof(*n));
-
-		if (n) {
-			v->rounds = n;
-			v->cap = cap;
-		}
-	}
-	if (v->nrounds < v->cap)
-		v->rounds[v->nrounds++] = *r;
-	if (v->tty)
-		fprintf(stderr, "%s: %s\n", v->m->name, hc_format_round(line, sizeof(line), r));
-	/*
-	 * The library's wait for a round goes on through signals (EINTR):
-	 * end the session now, so that the next round fails at once.
-	 */
-	if (hc_interrupted() && !v->aborted &&
-	    !hc_ioctl(v->s->fd, HECA_IOC_SESSION_ABORT, NULL))
-		v->aborted = true;
-}
-
-static const struct heca_mig_ops vmm_ops = {
-	.pause = vmm_pause,
-	.handover = vmm_handover,
-	.resume = vmm_resume,
-	.round_done = vmm_round_done,
-};
 
 /*
  * Connected, not switched over: nothing has moved, and the VM is still
@@ -660,388 +432,16 @@ static const struct heca_mig_ops vmm_ops = {
  */
 static int abort_if_interrupted(struct hc_session *s)
 {
+	int err;
+
 	if (!hc_interrupted())
 		return 0;
-	if (hc_ioctl(s->fd, HECA_IOC_SESSION_ABORT, NULL))
-		return hc_session_report(s, errno, NULL);
+	err = -heca_session_abort(s->fd);
+	if (err)
+		return hc_session_report(s, err, NULL);
 	hc_err("%s: interrupted before the switchover: the session was aborted, nothing moved",
 	       s->what);
 	return HC_EXIT_FAIL;
-}
-
-/* ---- when it failed ------------------------------------------------------ */
-
-/*
- * End a session that did not switch over.  Returns the text that says so,
- * for the end of a message.
- */
-static const char *abort_before_switch(const struct hc_session *s, char *buf,
-				       size_t len)
-{
-	char nb[24];
-
-	if (!hc_ioctl(s->fd, HECA_IOC_SESSION_ABORT, NULL))
-		return "the session was aborted before the switchover";
-	snprintf(buf, len, "aborting the session failed too (%s): 'hecactl abort %s' ends it",
-		 hc_errno_name(errno, nb, sizeof(nb)), s->name);
-	return buf;
-}
-
-/*
- * A command failed.  @aborted says what became of the session when it did
- * not switch over (NULL: it had ended already).
- */
-static int report_cmd_failed(const struct vmm *v, const char *aborted)
-{
-	const struct migrate_args *m = v->m;
-	const char *cmd = m->cmd[v->failed_phase];
-	char how[96];
-
-	if (v->failed_errno)
-		snprintf(how, sizeof(how), "could not be started: %s",
-			 strerror(v->failed_errno));
-	else
-		hc_format_cmd_status(how, sizeof(how), v->failed_status);
-	if (v->failed_phase == PH_PAUSE)
-		hc_err("%s: --pause-cmd '%s' %s: %s; the VM stays here (resume it here if the command paused it)",
-		       v->s->what, cmd, how,
-		       aborted ? aborted : "the session had ended before the switchover");
-	else
-		hc_err("%s: --%s-cmd '%s' %s: the switchover was done, so the session goes on: start the VM at the destination by other means, never here ('hecactl status %s' shows the session)",
-		       v->s->what, phase_name[v->failed_phase], cmd, how, m->name);
-	return HC_EXIT_FAIL;
-}
-
-/*
- * QEMU's failure in v->failed_phase.  Before the switchover QEMU's migration
- * was cancelled (@rolled_back says how that went); after it the guest must
- * not run here: the destination has its memory.
- */
-static int report_qemu_failed(const struct vmm *v, const char *aborted,
-			      const char *rolled_back)
-{
-	const struct migrate_args *m = v->m;
-
-	if (v->failed_phase == PH_PAUSE) {
-		hc_err("%s: %s; %s; %s", v->s->what, v->qemu->err,
-		       aborted ? aborted : "the session had ended before the switchover",
-		       rolled_back);
-		return HC_EXIT_FAIL;
-	}
-	hc_err("%s: %s, after heca's switchover: the guest's memory is at the destination, so do not run the guest here (hecactl stopped it: %s); 'hecactl status %s' shows the session",
-	       v->s->what, v->qemu->err, rolled_back, m->name);
-	return HC_EXIT_FAIL;
-}
-
-/*
- * Undo QEMU's side of a migration that stopped: before the switchover,
- * migrate_cancel (the guest runs on here); after it, stop the guest here.
- * Returns what became of it, for the message.
- */
-static const char *qemu_rollback(const struct vmm *v, char *buf, size_t len)
-{
-	struct hc_qemu *qe = v->qemu;
-	char why[sizeof(qe->err)];
-
-	if (!qe->migrating)
-		return v->paused ? "QEMU's migration had ended" :
-		       "QEMU's migration had not started: the guest runs on here";
-	if (v->switched) {
-		if (hc_qmp_cmd(&qe->qmp, "stop", NULL, NULL, why, sizeof(why)))
-			snprintf(buf, len, "stop failed too: %s", why);
-		else
-			snprintf(buf, len, "it is paused");
-		return buf;
-	}
-	snprintf(why, sizeof(why), "%s", qe->err);
-	if (hc_qemu_cancel(qe))
-		snprintf(buf, len, "QEMU's migration could not be cancelled (%s): see QEMU",
-			 qe->err);
-	else
-		snprintf(buf, len, "rolled back: QEMU's migration was cancelled and the guest runs on here");
-	snprintf(qe->err, sizeof(qe->err), "%s", why);
-	return buf;
-}
-
-/* Where the VM is, when the migration stopped before it resumed there. */
-static const char *vm_here(const struct vmm *v)
-{
-	if (v->qemu)
-		return v->paused ? "the guest is paused here by QEMU's migration" :
-		       "the guest runs on here";
-	if (v->paused)
-		return "the VM is paused here and did not resume at the destination: resume it here";
-	if (!v->m->cmd[PH_PAUSE])
-		return "the VM stays here, paused as it was";
-	return "the VM runs on here";
-}
-
-/* @res->failed is what the library was doing: "switchover", "pre-copy round"... */
-static int report_failure(struct vmm *v, const struct heca_mig_result *res, int rc)
-{
-	struct hc_session *s = v->s, at = *s;
-	const char *failed = res->failed ? res->failed : "migrating";
-	const char *aborted = NULL, *rolled_back = NULL;
-	struct heca_stats st;
-	char buf[160], ended_hint[192], late_hint[96], qbuf[sizeof(v->qemu->err) + 96];
-	bool have;
-	int err = -rc;
-	const struct hc_errmap switch_errors[] = {
-		{ ENOTCONN, "the session ended before the switchover", ended_hint },
-		{ EINVAL, "the session is not waiting for a switchover (did it fail?)", ended_hint },
-		{ ETIMEDOUT, "the destination did not take the list of pages in time", ended_hint },
-		{ ECONNRESET, "the connection broke during the switchover", ended_hint },
-		{ EPIPE, "the connection broke during the switchover", ended_hint },
-		{ 0, NULL, NULL },
-	};
-	const struct hc_errmap step_errors[] = {
-		{ ENOTTY, "heca.ko has no pre-copy rounds (HECA_IOC_ROUND)",
-		  "use --mode postcopy, or a heca.ko with pre-copy" },
-		{ EOPNOTSUPP, "the session's transport has no pre-copy rounds",
-		  "pre-copy and hybrid need --transport tcp (for now); else use --mode postcopy" },
-		{ ETIMEDOUT, "the destination did not get every page within an hour",
-		  late_hint },
-		{ 0, NULL, NULL },
-	};
-
-	snprintf(ended_hint, sizeof(ended_hint),
-		 "unless the destination's session got to running ('hecactl status %s' there), resume the VM here; see the kernel log (dmesg)",
-		 s->name);
-	snprintf(late_hint, sizeof(late_hint),
-		 "the session goes on in the kernel: 'hecactl status %s' shows it", s->name);
-	/* Not switched over, and the session still waits for it: end it. */
-	have = !hc_session_stats(s, &st);
-	if (v->aborted)
-		aborted = "the session was aborted before the switchover";
-	else if (!v->switched && have && st.state == HECA_STATE_CONNECTED)
-		aborted = abort_before_switch(s, buf, sizeof(buf));
-
-	if (v->qemu) {
-		rolled_back = qemu_rollback(v, qbuf, sizeof(qbuf));
-		if (!v->switched && strstr(rolled_back, "runs on here"))
-			v->paused = false;
-	}
-	if (v->qemu_failed)
-		return report_qemu_failed(v, aborted, rolled_back);
-	if (v->failed_phase >= 0)
-		return report_cmd_failed(v, aborted);
-	if (v->interrupted || v->aborted) {
-		hc_err("%s: interrupted: %s; %s", s->what,
-		       aborted ? aborted : "the session had ended before the switchover",
-		       rolled_back ? rolled_back : vm_here(v));
-		return HC_EXIT_FAIL;
-	}
-	if (err == EINTR)
-		return hc_session_report_interrupted(s);
-	if (err == EIO && have && st.state == HECA_STATE_FAILED) {
-		hc_session_report_failed(s, st.error);
-	} else if (!strcmp(failed, "switchover")) {
-		rc = hc_session_report(s, err, switch_errors);
-		if (rolled_back)
-			hc_err("%s: %s", s->what, rolled_back);
-		return rc;
-	} else {
-		if (snprintf(at.what, sizeof(at.what), "%s: %s", s->what, failed) >=
-		    (int)sizeof(at.what))
-			memcpy(at.what, s->what, sizeof(at.what));
-		hc_session_report(&at, err, step_errors);
-	}
-	if (!v->switched)
-		hc_err("%s: %s%s%s", s->what, aborted ? aborted : "",
-		       aborted ? "; " : "", rolled_back ? rolled_back : vm_here(v));
-	return HC_EXIT_FAIL;
-}
-
-/* ---- the report ------------------------------------------------------------ */
-
-/* The pages of a round the timeout cut short (no round_done()), or 0. */
-static uint64_t unsynced_pages(const struct vmm *v, const struct heca_mig_result *res)
-{
-	uint64_t synced = 0;
-
-	if (res->rounds <= v->nrounds)
-		return 0;
-	for (unsigned int i = 0; i < v->nrounds; i++)
-		synced += v->rounds[i].pages;
-	return res->round_pages > synced ? res->round_pages - synced : 0;
-}
-
-static void print_report(FILE *f, const struct vmm *v, const struct heca_mig_result *res)
-{
-	const struct migrate_args *m = v->m;
-	const struct heca_stats *st = &res->stats;
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF], t[HC_TIME_BUF], d[HC_TIME_BUF],
-	     w[HC_TIME_BUF], line[128];
-
-	fprintf(f, "%s: complete in %s: %s, ", m->name,
-		hc_format_seconds(res->total_ns, t, sizeof(t)),
-		heca_mig_mode_name(m->params.mode));
-	if (res->end == HECA_MIG_NO_ROUNDS)
-		fputs("no rounds\n", f);
-	else
-		fprintf(f, "%u round%s (%s)\n", res->rounds, res->rounds == 1 ? "" : "s",
-			heca_mig_end_name(res->end));
-	for (unsigned int i = 0; i < v->nrounds; i++)
-		fprintf(f, "  %s\n", hc_format_round(line, sizeof(line), &v->rounds[i]));
-	if (res->rounds > v->nrounds)
-		fprintf(f, "  round %u: %" PRIu64 " pages, not all at the destination when the rounds ended\n",
-			res->rounds, unsynced_pages(v, res));
-	if (res->end != HECA_MIG_NO_ROUNDS)
-		fprintf(f, "  pages in rounds: %" PRIu64 "\n", res->round_pages);
-	fprintf(f, "  downtime: %s (%s), switchover %s\n",
-		hc_format_us((double)res->downtime_ns / 1000.0, d, sizeof(d)),
-		v->qemu ? "QEMU's migrate to its completion" : "pause to resume",
-		hc_format_us((double)res->switch_ns / 1000.0, w, sizeof(w)));
-	if (v->qemu) {
-		const struct hc_qemu *qe = v->qemu;
-
-		fprintf(f, "  QEMU: downtime %" PRId64 " ms (its own figure: guest stopped here until its state was sent), of which heca %s (pre-switchover to migrate-continue)\n",
-			qe->downtime_ms,
-			hc_format_us((double)qe->heca_ns / 1000.0, d, sizeof(d)));
-		fprintf(f, "  QEMU: migration %" PRId64 " ms in all, %s on its own channel (CPU and device state, RAM outside the region)\n",
-			qe->total_ms, hc_format_size(qe->transferred, a, sizeof(a)));
-	}
-	fprintf(f, "  on the wire: %" PRIu64 " pages sent, %s sent, %s received, %" PRIu64 " requests served\n",
-		(uint64_t)st->pages_sent, hc_format_size(st->bytes_tx, a, sizeof(a)),
-		hc_format_size(st->bytes_rx, b, sizeof(b)), (uint64_t)st->requests);
-	if (m->params.mode == HECA_MIG_PRECOPY)
-		fputs("  pages on demand after the resume: none (pre-copy: every page was there before)\n", f);
-	else
-		fputs("  pages on demand after the resume: counted at the destination ('hecactl receive' there prints them)\n", f);
-}
-
-static int add(struct json_object *o, const char *key, struct json_object *j)
-{
-	if (json_object_object_add(o, key, j)) {
-		json_object_put(j);
-		return -1;
-	}
-	return 0;
-}
-
-static int add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	struct json_object *j = json_object_new_uint64(v);
-
-	return j ? add(o, key, j) : -1;
-}
-
-static int add_string(struct json_object *o, const char *key, const char *v)
-{
-	struct json_object *j = v ? json_object_new_string(v) : NULL;
-
-	return v && !j ? -1 : add(o, key, j);
-}
-
-/* A rate with one decimal, as the text says it. */
-static int add_rate(struct json_object *o, const char *key, double v)
-{
-	char s[32];
-	struct json_object *j;
-
-	snprintf(s, sizeof(s), "%.1f", v);
-	j = json_object_new_double_s(v, s);
-	return j ? add(o, key, j) : -1;
-}
-
-static struct json_object *round_json(unsigned int round, uint64_t pages,
-				      const struct heca_mig_round *r)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (!o)
-		return NULL;
-	if (add_u64(o, "round", round) || add_u64(o, "pages", pages) ||
-	    (r ? add_u64(o, "ns", r->ns) : add(o, "ns", NULL)) ||
-	    (r ? add_rate(o, "mb_per_s", r->bytes_per_s / 1e6) : add(o, "mb_per_s", NULL)) ||
-	    add(o, "synced", json_object_new_boolean(r != NULL))) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-static struct json_object *rounds_json(const struct vmm *v,
-				       const struct heca_mig_result *res)
-{
-	struct json_object *arr = json_object_new_array(), *o;
-
-	if (!arr)
-		return NULL;
-	for (unsigned int i = 0; i <= v->nrounds; i++) {
-		if (i < v->nrounds)
-			o = round_json(v->rounds[i].round, v->rounds[i].pages, &v->rounds[i]);
-		else if (res->rounds > v->nrounds)
-			o = round_json(res->rounds, unsynced_pages(v, res), NULL);
-		else
-			break;
-		if (!o || json_object_array_add(arr, o)) {
-			json_object_put(o);
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static int print_json(FILE *f, const struct vmm *v, const struct heca_mig_result *res)
-{
-	const struct migrate_args *m = v->m;
-	const struct heca_mig_params *p = &m->params;
-	const struct heca_stats *st = &res->stats;
-	bool rounds = p->mode != HECA_MIG_POSTCOPY;
-	struct json_object *o = json_object_new_object(), *arr;
-	const char *text;
-
-	if (!o)
-		return -1;
-	if (add_string(o, "name", m->name) || add_string(o, "to", m->to) ||
-	    add_string(o, "transport", hc_transport_name(m->start.transport)) ||
-	    add_string(o, "mode", heca_mig_mode_name(p->mode)) ||
-	    (rounds ? add_u64(o, "timeout_s", m->timeout_s) : add(o, "timeout_s", NULL)) ||
-	    (rounds ? add_u64(o, "downtime_budget_ms", p->downtime_ms) :
-		      add(o, "downtime_budget_ms", NULL)) ||
-	    (rounds ? add_u64(o, "max_rounds", p->max_rounds) : add(o, "max_rounds", NULL)) ||
-	    add_string(o, "end", heca_mig_end_name(res->end)) ||
-	    add_u64(o, "rounds", res->rounds) ||
-	    add_u64(o, "round_pages", res->round_pages))
-		goto fail;
-	arr = rounds_json(v, res);
-	if (!arr || add(o, "round_list", arr))
-		goto fail;
-	if (add_u64(o, "downtime_ns", res->downtime_ns) ||
-	    add_u64(o, "switchover_ns", res->switch_ns) ||
-	    add_u64(o, "total_ns", res->total_ns) ||
-	    add_u64(o, "pages_sent", st->pages_sent) ||
-	    add_u64(o, "bytes_tx", st->bytes_tx) ||
-	    add_u64(o, "bytes_rx", st->bytes_rx) ||
-	    add_u64(o, "requests", st->requests) ||
-	    (p->mode == HECA_MIG_PRECOPY ? add_u64(o, "pages_on_demand", 0) :
-					   add(o, "pages_on_demand", NULL)))
-		goto fail;
-	if (v->qemu) {
-		struct json_object *q = json_object_new_object();
-
-		if (!q || add(o, "qemu", q) ||
-		    add(q, "downtime_ms", json_object_new_int64(v->qemu->downtime_ms)) ||
-		    add(q, "total_ms", json_object_new_int64(v->qemu->total_ms)) ||
-		    add_u64(q, "bytes", v->qemu->transferred) ||
-		    add_u64(q, "heca_ns", v->qemu->heca_ns))
-			goto fail;
-	} else if (add(o, "qemu", NULL)) {
-		goto fail;
-	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_SPACED |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		goto fail;
-	fprintf(f, "%s\n", text);
-	json_object_put(o);
-	return 0;
-fail:
-	json_object_put(o);
-	return -1;
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -1058,20 +458,16 @@ static int migrate(struct hc_session *s, const struct migrate_args *m,
 
 	v.tty = isatty(STDERR_FILENO);
 	if (hc_mig_has_rounds(m->params.mode, m->timeout_s))
-		say("%s: pre-copy rounds while the VM runs (%s after %u s at most)\n",
+		mig_say("%s: pre-copy rounds while the VM runs (%s after %u s at most)\n",
 		    m->name, m->params.mode == HECA_MIG_PRECOPY ? "stop and copy" : "post-copy",
 		    m->timeout_s);
-	rc = heca_migrate(s->fd, &m->params, &vmm_ops, &v, &res);
-	release_signals(&v);
+	rc = heca_migrate(s->fd, &m->params, &hc_mig_vmm_ops, &v, &res);
+	mig_release_signals(&v);
 	if (rc) {
-		rc = report_failure(&v, &res, rc);
-	} else if (m->json) {
-		if (print_json(stdout, &v, &res)) {
-			hc_err("%s: out of memory", s->what);
-			rc = HC_EXIT_FAIL;
-		}
-	} else {
-		print_report(stdout, &v, &res);
+		rc = mig_report_failure(&v, &res, rc);
+	} else if (mig_print_report(stdout, &v, &res)) {
+		hc_err("%s: out of memory", s->what);
+		rc = HC_EXIT_FAIL;
 	}
 	free(v.rounds);
 	return rc;
@@ -1110,7 +506,7 @@ int hc_migrate_run(const struct hc_cmd *self, const char *path, int argc,
 			rc = HC_EXIT_FAIL;
 			goto out;
 		}
-		say("%s: QEMU %s at %s: guest %s, x-ignore-shared and pause-before-switchover set\n",
+		mig_say("%s: QEMU %s at %s: guest %s, x-ignore-shared and pause-before-switchover set\n",
 		    m.name, qemu.qmp.version, m.qmp, qemu.was_running ? "running" : "paused");
 	}
 

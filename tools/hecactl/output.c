@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: tables and JSON (see output.h).
+ * hecactl: regions and session statistics, as text or JSON from the same
+ * calls (see output.h, print.h).
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include <json.h>
-
 #include "control.h"
 #include "output.h"
-#include "size.h"
+#include "print.h"
+#include "heca.h"
 #include "stats.h"
 
 /* The kernel NUL-terminates names; do not trust it to. */
@@ -30,109 +30,45 @@ static uint64_t resident_bytes(const struct heca_region_info *r, uint64_t page_s
 	return r->resident * page_size;
 }
 
-int hc_print_regions_table(FILE *f, const struct heca_region_info *r, size_t n,
-			   uint64_t page_size)
+int hc_print_regions(FILE *f, bool json, const struct heca_region_info *r,
+		     size_t n, uint64_t page_size)
 {
 	int wname = (int)strlen("NAME"), wsize = (int)strlen("SIZE");
 	int wres = (int)strlen("RESIDENT");
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF], name[HECA_NAME_MAX];
 
 	for (size_t i = 0; i < n; i++) {
 		int l;
 
 		if (name_len(&r[i]) > wname)
 			wname = name_len(&r[i]);
-		l = (int)strlen(hc_format_size(r[i].size, a, sizeof(a)));
+		l = (int)strlen(heca_format_size(r[i].size, a, sizeof(a)));
 		if (l > wsize)
 			wsize = l;
-		l = (int)strlen(hc_format_size(resident_bytes(&r[i], page_size), a, sizeof(a)));
+		l = (int)strlen(heca_format_size(resident_bytes(&r[i], page_size), a, sizeof(a)));
 		if (l > wres)
 			wres = l;
 	}
-	fprintf(f, "%-*s  %*s  %*s  %s  %s\n", wname, "NAME", wsize, "SIZE", wres,
-		"RESIDENT", "USERS", "ROLE");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%-*.*s  %*s  %*s  %5" PRIu32 "  %s\n", wname, name_len(&r[i]),
-			r[i].name, wsize, hc_format_size(r[i].size, a, sizeof(a)),
-			wres, hc_format_size(resident_bytes(&r[i], page_size), b, sizeof(b)),
-			(uint32_t)r[i].users, region_role(&r[i]));
-	return 0;
-}
-
-static int add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	struct json_object *j = json_object_new_uint64(v);
-
-	if (!j || json_object_object_add(o, key, j)) {
-		json_object_put(j);
-		return -1;
-	}
-	return 0;
-}
-
-static int add_string(struct json_object *o, const char *key, const char *v)
-{
-	struct json_object *j = v ? json_object_new_string(v) : NULL;
-
-	if ((v && !j) || json_object_object_add(o, key, j)) {
-		json_object_put(j);
-		return -1;
-	}
-	return 0;
-}
-
-static struct json_object *region_json(const struct heca_region_info *r,
-				       uint64_t page_size)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *name;
-
-	if (!o)
-		return NULL;
-	name = json_object_new_string_len(r->name, name_len(r));
-	if (!name || json_object_object_add(o, "name", name)) {
-		json_object_put(name);
-		goto fail;
-	}
-	if (add_u64(o, "size_bytes", r->size) ||
-	    add_u64(o, "resident_pages", r->resident) ||
-	    add_u64(o, "resident_bytes", resident_bytes(r, page_size)) ||
-	    add_u64(o, "users", r->users) ||
-	    add_string(o, "role", region_role(r)))
-		goto fail;
-	return o;
-fail:
-	json_object_put(o);
-	return NULL;
-}
-
-int hc_print_regions_json(FILE *f, const struct heca_region_info *r, size_t n,
-			  uint64_t page_size)
-{
-	struct json_object *arr = json_object_new_array();
-	const char *text;
-
-	if (!arr)
-		return -1;
+	hc_print_start(f, json, true);
+	hc_print_fp("%-*s  %*s  %*s  %s  %s\n", wname, "NAME", wsize, "SIZE", wres,
+		    "RESIDENT", "USERS", "ROLE");
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = region_json(&r[i], page_size);
-
-		if (!o || json_object_array_add(arr, o)) {
-			json_object_put(o);
-			json_object_put(arr);
-			return -1;
-		}
+		snprintf(name, sizeof(name), "%.*s", name_len(&r[i]), r[i].name);
+		hc_print_open_object(NULL);
+		hc_print_string(HC_PRINT_JSON, "name", NULL, name);
+		hc_print_fp("%-*s  ", wname, name);
+		hc_print_u64(HC_PRINT_JSON, "size_bytes", NULL, r[i].size);
+		hc_print_fp("%*s  ", wsize, heca_format_size(r[i].size, a, sizeof(a)));
+		hc_print_u64(HC_PRINT_JSON, "resident_pages", NULL, r[i].resident);
+		hc_print_u64(HC_PRINT_JSON, "resident_bytes", NULL,
+			     resident_bytes(&r[i], page_size));
+		hc_print_fp("%*s  ", wres,
+			    heca_format_size(resident_bytes(&r[i], page_size), b, sizeof(b)));
+		hc_print_u64(HC_PRINT_ANY, "users", "%5" PRIu64 "  ", r[i].users);
+		hc_print_string(HC_PRINT_ANY, "role", "%s\n", region_role(&r[i]));
+		hc_print_close_object();
 	}
-	text = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_SPACED |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text) {
-		json_object_put(arr);
-		return -1;
-	}
-	fprintf(f, "%s\n", text);
-	json_object_put(arr);
-	return 0;
+	return hc_print_end();
 }
 
 /* ---- session statistics ----------------------------------------------- */
@@ -204,71 +140,136 @@ static void print_hist(FILE *f, const struct heca_stats *st)
 	}
 }
 
-void hc_print_stats_text(FILE *f, const char *name, const struct heca_stats *st,
-			 uint64_t page_size)
+/* What a call prints: both, or the JSON only when the text leaves it out. */
+static int text_if(bool shown)
+{
+	return shown ? HC_PRINT_ANY : HC_PRINT_JSON;
+}
+
+/* Microseconds, rounded, or null when there is none (@us < 0). */
+static void print_us(const char *key, double us)
+{
+	if (us < 0)
+		hc_print_null(HC_PRINT_JSON, key, NULL);
+	else
+		hc_print_u64(HC_PRINT_JSON, key, NULL, (uint64_t)(us + 0.5));
+}
+
+static void hist_json(const struct heca_stats *st)
+{
+	uint64_t lo, hi;
+
+	hc_print_open_array("fault_hist");
+	for (unsigned int i = 0; i < HECA_HIST_BUCKETS; i++) {
+		hc_hist_bounds(i, &lo, &hi);
+		hc_print_open_object(NULL);
+		hc_print_u64(HC_PRINT_JSON, "lo_us", NULL, lo);
+		if (hi)
+			hc_print_u64(HC_PRINT_JSON, "hi_us", NULL, hi);
+		else
+			hc_print_null(HC_PRINT_JSON, "hi_us", NULL);
+		hc_print_u64(HC_PRINT_JSON, "count", NULL, st->fault_hist[i]);
+		hc_print_close_object();
+	}
+	hc_print_close_array();
+}
+
+int hc_print_stats(FILE *f, bool json, const char *name, const struct heca_stats *st,
+		   uint64_t page_size)
 {
 	const char *transport = hc_transport_name(st->transport);
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF], t[HC_TIME_BUF], e[96];
+	bool none = st->state == HECA_STATE_NONE, dest = st->role;
+	bool faults = !none && dest, measured = faults && st->fault_count;
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF], t[HC_TIME_BUF], e[96], nb[24];
 
-	fprintf(f, "%s: %s (%s%s%s)", name,
-		st->state == HECA_STATE_NONE ? "no session" : hc_state_name(st->state),
-		hc_role_name(st->role), transport ? ", " : "",
-		transport ? transport : "");
+	hc_print_start(f, json, false);
+	hc_print_string(HC_PRINT_ANY, "name", "%s: ", name);
+	hc_print_string(HC_PRINT_JSON, "state", NULL, hc_state_name(st->state));
+	hc_print_fp("%s (", none ? "no session" : hc_state_name(st->state));
+	hc_print_u64(HC_PRINT_JSON, "error", NULL, st->error);
+	hc_print_string(HC_PRINT_JSON, "error_name", NULL, st->error ?
+			hc_errno_name((int)st->error, nb, sizeof(nb)) : NULL);
+	hc_print_string(HC_PRINT_JSON, "error_message", NULL, st->error ?
+			strerror((int)st->error) : NULL);
+	hc_print_string(HC_PRINT_ANY, "role", "%s", hc_role_name(st->role));
+	if (transport)
+		hc_print_string(HC_PRINT_ANY, "transport", ", %s", transport);
+	else
+		hc_print_null(HC_PRINT_JSON, "transport", NULL);
+	hc_print_fp(")");
 	if (st->state == HECA_STATE_FAILED)
-		fprintf(f, ": %s", error_text(st->error, e, sizeof(e)));
-	fputc('\n', f);
-	if (st->state == HECA_STATE_NONE) {
-		fprintf(f, "  pages:    %" PRIu64 " total (%s)\n", (uint64_t)st->pages_total,
-			hc_format_size(st->pages_total * page_size, a, sizeof(a)));
-		return;
-	}
+		hc_print_fp(": %s", error_text(st->error, e, sizeof(e)));
+	hc_print_fp("\n");
 
-	fprintf(f, "  pages:    %" PRIu64 " total (%s), %" PRIu64 " at the source",
-		(uint64_t)st->pages_total,
-		hc_format_size(st->pages_total * page_size, a, sizeof(a)),
-		(uint64_t)st->pages_remote);
-	if (st->role)
-		fprintf(f, ", %" PRIu64 " present (%.1f%%), %" PRIu64 " zero made here\n"
-			"            %" PRIu64 " on demand, %" PRIu64 " prefetched\n",
-			(uint64_t)st->pages_present,
-			st->pages_remote ? 100.0 * (double)st->pages_present /
-					   (double)st->pages_remote : 0.0,
-			(uint64_t)st->pages_zero, (uint64_t)st->pages_on_demand,
-			(uint64_t)st->pages_prefetched);
-	else
-		fprintf(f, ", %" PRIu64 " sent\n", (uint64_t)st->pages_sent);
-	fprintf(f, "  traffic:  %s received, %s sent, %" PRIu64 " requests, ",
-		hc_format_size(st->bytes_rx, a, sizeof(a)),
-		hc_format_size(st->bytes_tx, b, sizeof(b)), (uint64_t)st->requests);
-	if (st->elapsed_ns)
-		fprintf(f, "%s since the switchover\n",
-			hc_format_seconds(st->elapsed_ns, t, sizeof(t)));
-	else
-		fputs("no switchover yet\n", f);
-	if (!st->role)
-		return;
-	fprintf(f, "  faults:   %" PRIu64 " asked for a page, %" PRIu64 " nowait answers, %" PRIu64 " async waits\n",
-		(uint64_t)st->faults, (uint64_t)st->faults_nowait,
-		(uint64_t)st->faults_async);
-	if (!st->fault_count) {
-		fputs("  service:  none measured\n", f);
-		return;
+	hc_print_u64(HC_PRINT_JSON, "page_size", NULL, page_size);
+	hc_print_u64(HC_PRINT_ANY, "pages_total", "  pages:    %" PRIu64 " total", st->pages_total);
+	hc_print_fp(" (%s)", heca_format_size(st->pages_total * page_size, a, sizeof(a)));
+	if (none)
+		hc_print_fp("\n");
+	hc_print_u64(text_if(!none), "pages_remote", ", %" PRIu64 " at the source",
+		     st->pages_remote);
+	hc_print_u64(text_if(!none && dest), "pages_present", ", %" PRIu64 " present",
+		     st->pages_present);
+	if (!none && dest)
+		hc_print_fp(" (%.1f%%)", st->pages_remote ? 100.0 * (double)st->pages_present /
+					 (double)st->pages_remote : 0.0);
+	hc_print_u64(text_if(!none && dest), "pages_zero", ", %" PRIu64 " zero made here\n",
+		     st->pages_zero);
+	hc_print_u64(text_if(!none && dest), "pages_on_demand",
+		     "            %" PRIu64 " on demand", st->pages_on_demand);
+	hc_print_u64(text_if(!none && dest), "pages_prefetched",
+		     ", %" PRIu64 " prefetched\n", st->pages_prefetched);
+	hc_print_u64(text_if(!none && !dest), "pages_sent", ", %" PRIu64 " sent\n",
+		     st->pages_sent);
+
+	hc_print_u64(HC_PRINT_JSON, "bytes_rx", NULL, st->bytes_rx);
+	hc_print_u64(HC_PRINT_JSON, "bytes_tx", NULL, st->bytes_tx);
+	if (!none)
+		hc_print_fp("  traffic:  %s received, %s sent, ",
+			    heca_format_size(st->bytes_rx, a, sizeof(a)),
+			    heca_format_size(st->bytes_tx, b, sizeof(b)));
+	hc_print_u64(text_if(!none), "requests", "%" PRIu64 " requests, ", st->requests);
+	hc_print_u64(HC_PRINT_JSON, "elapsed_ns", NULL, st->elapsed_ns);
+	if (!none && st->elapsed_ns)
+		hc_print_fp("%s since the switchover\n",
+			    hc_format_seconds(st->elapsed_ns, t, sizeof(t)));
+	else if (!none)
+		hc_print_fp("no switchover yet\n");
+
+	hc_print_u64(text_if(faults), "faults", "  faults:   %" PRIu64 " asked for a page",
+		     st->faults);
+	hc_print_u64(text_if(faults), "faults_nowait", ", %" PRIu64 " nowait answers",
+		     st->faults_nowait);
+	hc_print_u64(text_if(faults), "faults_async", ", %" PRIu64 " async waits\n",
+		     st->faults_async);
+	if (faults && !measured)
+		hc_print_fp("  service:  none measured\n");
+	hc_print_u64(text_if(measured), "fault_count", "  service:  %" PRIu64 " measured: ",
+		     st->fault_count);
+	hc_print_u64(HC_PRINT_JSON, "fault_ns_min", NULL, st->fault_ns_min);
+	hc_print_u64(HC_PRINT_JSON, "fault_ns_max", NULL, st->fault_ns_max);
+	hc_print_u64(HC_PRINT_JSON, "fault_ns_sum", NULL, st->fault_ns_sum);
+	print_us("fault_us_avg", avg_us(st));
+	print_us("fault_us_p50", pct_us(st, 0.50));
+	print_us("fault_us_p99", pct_us(st, 0.99));
+	if (measured && !json) {
+		print_service(f, st);
+		fputc('\n', f);
+		print_hist(f, st);
 	}
-	fprintf(f, "  service:  %" PRIu64 " measured: ", (uint64_t)st->fault_count);
-	print_service(f, st);
-	fputc('\n', f);
-	print_hist(f, st);
+	hist_json(st);
+	return hc_print_end();
 }
 
 void hc_print_figures(FILE *f, const char *name, const struct heca_stats *st)
 {
 	uint64_t bytes = st->role ? st->bytes_rx : st->bytes_tx;
-	char a[HC_SIZE_BUF], t[HC_TIME_BUF];
+	char a[HECA_SIZE_BUF], t[HC_TIME_BUF];
 
 	fprintf(f, "%s: complete in %s: %" PRIu64 " pages %s (%s on the wire, %.1f MB/s) in %" PRIu64 " requests\n",
 		name, hc_format_seconds(st->elapsed_ns, t, sizeof(t)),
 		(uint64_t)(st->role ? st->pages_present : st->pages_sent),
-		st->role ? "received" : "sent", hc_format_size(bytes, a, sizeof(a)),
+		st->role ? "received" : "sent", heca_format_size(bytes, a, sizeof(a)),
 		hc_rate_mbps(bytes, st->elapsed_ns), (uint64_t)st->requests);
 	if (!st->role)
 		return;
@@ -285,93 +286,3 @@ void hc_print_figures(FILE *f, const char *name, const struct heca_stats *st)
 	fputc('\n', f);
 }
 
-static int add_us(struct json_object *o, const char *key, double us)
-{
-	if (us < 0)
-		return json_object_object_add(o, key, NULL) ? -1 : 0;
-	return add_u64(o, key, (uint64_t)(us + 0.5));
-}
-
-static struct json_object *hist_json(const struct heca_stats *st)
-{
-	struct json_object *arr = json_object_new_array();
-	uint64_t lo, hi;
-
-	if (!arr)
-		return NULL;
-	for (unsigned int i = 0; i < HECA_HIST_BUCKETS; i++) {
-		struct json_object *b = json_object_new_object();
-
-		hc_hist_bounds(i, &lo, &hi);
-		if (!b || add_u64(b, "lo_us", lo) ||
-		    (hi ? add_u64(b, "hi_us", hi) :
-			  json_object_object_add(b, "hi_us", NULL)) ||
-		    add_u64(b, "count", st->fault_hist[i]) ||
-		    json_object_array_add(arr, b)) {
-			json_object_put(b);
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-int hc_print_stats_json(FILE *f, const char *name, const struct heca_stats *st,
-			uint64_t page_size)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *hist;
-	char nb[24];
-	const char *text;
-
-	if (!o)
-		return -1;
-	if (add_string(o, "name", name) ||
-	    add_string(o, "state", hc_state_name(st->state)) ||
-	    add_u64(o, "error", st->error) ||
-	    add_string(o, "error_name", st->error ?
-		       hc_errno_name((int)st->error, nb, sizeof(nb)) : NULL) ||
-	    add_string(o, "error_message", st->error ?
-		       strerror((int)st->error) : NULL) ||
-	    add_string(o, "role", hc_role_name(st->role)) ||
-	    add_string(o, "transport", hc_transport_name(st->transport)) ||
-	    add_u64(o, "page_size", page_size) ||
-	    add_u64(o, "pages_total", st->pages_total) ||
-	    add_u64(o, "pages_remote", st->pages_remote) ||
-	    add_u64(o, "pages_present", st->pages_present) ||
-	    add_u64(o, "pages_zero", st->pages_zero) ||
-	    add_u64(o, "pages_on_demand", st->pages_on_demand) ||
-	    add_u64(o, "pages_prefetched", st->pages_prefetched) ||
-	    add_u64(o, "pages_sent", st->pages_sent) ||
-	    add_u64(o, "bytes_rx", st->bytes_rx) ||
-	    add_u64(o, "bytes_tx", st->bytes_tx) ||
-	    add_u64(o, "requests", st->requests) ||
-	    add_u64(o, "elapsed_ns", st->elapsed_ns) ||
-	    add_u64(o, "faults", st->faults) ||
-	    add_u64(o, "faults_nowait", st->faults_nowait) ||
-	    add_u64(o, "faults_async", st->faults_async) ||
-	    add_u64(o, "fault_count", st->fault_count) ||
-	    add_u64(o, "fault_ns_min", st->fault_ns_min) ||
-	    add_u64(o, "fault_ns_max", st->fault_ns_max) ||
-	    add_u64(o, "fault_ns_sum", st->fault_ns_sum) ||
-	    add_us(o, "fault_us_avg", avg_us(st)) ||
-	    add_us(o, "fault_us_p50", pct_us(st, 0.50)) ||
-	    add_us(o, "fault_us_p99", pct_us(st, 0.99)))
-		goto fail;
-	hist = hist_json(st);
-	if (!hist || json_object_object_add(o, "fault_hist", hist)) {
-		json_object_put(hist);
-		goto fail;
-	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_SPACED |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		goto fail;
-	fprintf(f, "%s\n", text);
-	json_object_put(o);
-	return 0;
-fail:
-	json_object_put(o);
-	return -1;
-}

@@ -8,14 +8,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "hecactl.h"
 #include "output.h"
 #include "qemu.h"
-#include "rdmadev.h"
 #include "session.h"
-#include "size.h"
 #include "stats.h"
 
 const char hc_receive_help[] =
@@ -49,8 +47,10 @@ const char hc_receive_help[] =
 "                          rdma_rxe), else tcp (so always for 0.0.0.0 and\n"
 "                          [::]), and says which\n"
 "      --timeout SEC       how long to wait for the source: 1-3600 s (default 30)\n"
-"      --fault-timeout MS  how long the VM may wait for a page before the\n"
-"                          session fails: 1-3600000 ms (default 30000)\n"
+"      --fault-timeout-ms MS\n"
+"                          how long the VM may wait for a page before the\n"
+"                          session fails: 1-3600000 ms (default 30000);\n"
+"                          --fault-timeout MS is its older name\n"
 "      --no-wait           return once the source is connected\n"
 "      --qmp SOCKET        the destination QEMU's QMP UNIX socket: wait (up to\n"
 "                          --timeout) for that QEMU, started with -incoming and\n"
@@ -72,20 +72,21 @@ const char hc_receive_help[] =
 
 enum {
 	O_LISTEN, O_TOKEN, O_TOKEN_FILE, O_SIZE, O_TRANSPORT, O_TIMEOUT,
-	O_FAULT_TIMEOUT, O_NO_WAIT, O_QMP,
+	O_FAULT_TIMEOUT_MS, O_FAULT_TIMEOUT, O_NO_WAIT, O_QMP,
 };
 
 static const struct hc_opt receive_opts[] = {
-	[O_LISTEN] = { "listen", 'l', true },
-	[O_TOKEN] = { "token", 0, true },
-	[O_TOKEN_FILE] = { "token-file", 0, true },
-	[O_SIZE] = { "size", 's', true },
-	[O_TRANSPORT] = { "transport", 0, true },
-	[O_TIMEOUT] = { "timeout", 0, true },
-	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true },
-	[O_NO_WAIT] = { "no-wait", 0, false },
-	[O_QMP] = { "qmp", 0, true },
-	{ NULL, 0, false },
+	[O_LISTEN] = { "listen", 'l', true, "ADDR:PORT", HC_OPT_REQUIRED },
+	[O_TOKEN] = { "token", 0, true, "HEX", HC_OPT_ONE_OF },
+	[O_TOKEN_FILE] = { "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+	[O_SIZE] = { "size", 's', true, "SIZE", 0 },
+	[O_TRANSPORT] = { "transport", 0, true, "auto|rdma|tcp", 0 },
+	[O_TIMEOUT] = { "timeout", 0, true, "SEC", 0 },
+	[O_FAULT_TIMEOUT_MS] = { "fault-timeout-ms", 0, true, "MS", 0 },
+	[O_FAULT_TIMEOUT] = { "fault-timeout", 0, true, "MS", HC_OPT_HIDDEN },
+	[O_NO_WAIT] = { "no-wait", 0, false, NULL, 0 },
+	[O_QMP] = { "qmp", 0, true, "SOCKET", 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 struct receive_args {
@@ -125,12 +126,12 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	r->listen = a.value[O_LISTEN];
 	if (!r->listen)
 		return hc_usage_err(path, "missing --listen ADDR:PORT");
-	if (hc_parse_addr(r->listen, true, &r->start.addr, reason, sizeof(reason)))
+	if (heca_parse_addr(r->listen, true, &r->start.addr, reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid address '%s': %s", r->listen, reason);
 	if (a.value[O_SIZE]) {
-		if (hc_parse_size(a.value[O_SIZE], &r->size, &why))
+		if (heca_parse_size(a.value[O_SIZE], &r->size, &why))
 			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], why);
-		if (hc_check_region_size(r->size, hc_page_size(), HECA_REGION_MAX_BYTES,
+		if (heca_check_region_size(r->size, heca_page_size(), HECA_REGION_MAX_BYTES,
 					 reason, sizeof(reason)))
 			return hc_usage_err(path, "invalid size '%s': %s", a.value[O_SIZE], reason);
 	}
@@ -140,18 +141,19 @@ static int parse(const struct hc_cmd *self, const char *path, int argc,
 	    hc_parse_transport(a.value[O_TRANSPORT], &r->start.transport))
 		return hc_usage_err(path, "unknown transport '%s' (auto, rdma or tcp)",
 				    a.value[O_TRANSPORT]);
-	v = HC_TIMEOUT_DEFAULT_S;
-	if (a.value[O_TIMEOUT] &&
-	    hc_parse_uint(a.value[O_TIMEOUT], 1, HC_TIMEOUT_MAX_S, &v, reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --timeout '%s': %s (seconds)",
-				    a.value[O_TIMEOUT], reason);
+	rc = hc_duration_arg(path, &a, receive_opts, O_TIMEOUT, 1, HC_TIMEOUT_MAX_S,
+			     HC_TIMEOUT_DEFAULT_S, &v);
+	if (rc)
+		return rc;
 	r->start.timeout_ms = (uint32_t)(v * 1000);
-	v = 0;	/* the module's default */
-	if (a.value[O_FAULT_TIMEOUT] &&
-	    hc_parse_uint(a.value[O_FAULT_TIMEOUT], 1, HC_FAULT_TIMEOUT_MAX_MS, &v,
-			  reason, sizeof(reason)))
-		return hc_usage_err(path, "invalid --fault-timeout '%s': %s (milliseconds)",
-				    a.value[O_FAULT_TIMEOUT], reason);
+	if (a.value[O_FAULT_TIMEOUT] && a.value[O_FAULT_TIMEOUT_MS])
+		return hc_usage_err(path, "--fault-timeout is --fault-timeout-ms: give it once");
+	/* 0: the module's default */
+	rc = hc_duration_arg(path, &a, receive_opts,
+			     a.value[O_FAULT_TIMEOUT] ? O_FAULT_TIMEOUT : O_FAULT_TIMEOUT_MS,
+			     1, HC_FAULT_TIMEOUT_MAX_MS, 0, &v);
+	if (rc)
+		return rc;
 	r->start.fault_timeout_ms = (uint32_t)v;
 	r->no_wait = a.value[O_NO_WAIT] != NULL;
 	r->qmp = a.value[O_QMP];
@@ -171,25 +173,21 @@ static const struct hc_errmap create_errors[] = {
 /* Create the missing region as a destination of r->size bytes. */
 static int create_dest(struct hc_session *s, const struct receive_args *r)
 {
-	struct heca_region_create req;
-	char sz[HC_SIZE_BUF];
+	char sz[HECA_SIZE_BUF];
 	int rc, err;
 
-	memset(&req, 0, sizeof(req));
-	req.argsz = sizeof(req);
-	req.flags = HECA_REGION_DEST;
-	req.size = r->size;
-	memcpy(req.name, r->name, strlen(r->name) + 1);	/* checked: fits */
-	if (hc_ioctl(s->ctl, HECA_IOC_REGION_CREATE, &req))
-		return hc_report(s->ctl, s->what, errno, create_errors);
+	/* the name was checked: it fits */
+	err = -heca_region_create(s->ctl, r->name, r->size, HECA_REGION_DEST);
+	if (err)
+		return hc_report(s->ctl, s->what, err, create_errors);
 	rc = hc_check_node(s->what, r->name);
 	if (rc)
 		return rc;
-	err = hc_find_region(s->ctl, r->name, &s->info);
+	err = -heca_region_find(s->ctl, r->name, &s->info);
 	if (err)
 		return hc_report(s->ctl, s->what, err, NULL);
 	hc_say("%s: created the destination region (%s)\n", r->name,
-	       hc_format_size(r->size, sz, sizeof(sz)));
+	       heca_format_size(r->size, sz, sizeof(sz)));
 	return 0;
 }
 
@@ -197,7 +195,7 @@ static int create_dest(struct hc_session *s, const struct receive_args *r)
 static int check_region(struct hc_session *s, const struct receive_args *r,
 			bool found)
 {
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF];
 
 	if (!found) {
 		if (r->size)
@@ -213,8 +211,8 @@ static int check_region(struct hc_session *s, const struct receive_args *r,
 	}
 	if (r->size && r->size != s->info.size) {
 		hc_err("%s: %s exists with %s, not the %s of --size", s->what,
-		       r->name, hc_format_size(s->info.size, a, sizeof(a)),
-		       hc_format_size(r->size, b, sizeof(b)));
+		       r->name, heca_format_size(s->info.size, a, sizeof(a)),
+		       heca_format_size(r->size, b, sizeof(b)));
 		return HC_EXIT_FAIL;
 	}
 	return 0;
@@ -239,30 +237,27 @@ static int check_unused(struct hc_session *s)
 /* --transport auto: rdma if the --listen address is on an RDMA device. */
 static void choose_transport(struct receive_args *r)
 {
-	static const unsigned char any[16];
-	size_t alen = r->start.addr.family == AF_INET ? 4 : 16;
-	char dev[64];
+	struct heca_transport_choice c;
 
 	if (!r->auto_transport)
 		return;
-	if (!memcmp(r->start.addr.addr, any, alen)) {
+	heca_choose_transport(&r->start.addr, true, &c);
+	r->start.transport = c.transport;
+	if (c.why == HECA_TRANSPORT_ANY_ADDR)
 		hc_say("%s: transport tcp (auto: listening on every address; --transport rdma listens over RDMA)\n",
 		       r->name);
-		return;
-	}
-	if (hc_rdma_dev_with_addr(&r->start.addr, dev, sizeof(dev)) == 1) {
-		r->start.transport = HECA_TRANSPORT_RDMA;
+	else if (c.why == HECA_TRANSPORT_ON_RDMA_DEV)
 		hc_say("%s: transport rdma (auto: the address is on RDMA device %s)\n",
-		       r->name, dev);
-	} else {
+		       r->name, c.dev);
+	else
 		hc_say("%s: transport tcp (auto: no RDMA device has the address)\n", r->name);
-	}
 }
 
 static int start(struct hc_session *s, struct receive_args *r)
 {
 	const char *transport = hc_transport_name(r->start.transport);
 	char timeout[96], inuse[96], notmine[96], nodev[96];
+	int err;
 	const struct hc_errmap start_errors[] = {
 		{ ETIMEDOUT, timeout,
 		  "start 'hecactl migrate' on the source in time, with the same token; a source with another token or region size is refused and logged in the kernel log (dmesg)" },
@@ -288,8 +283,9 @@ static int start(struct hc_session *s, struct receive_args *r)
 	snprintf(nodev, sizeof(nodev), "no RDMA device for %s", r->listen);
 	hc_say("%s: waiting for the source on %s (%s, up to %" PRIu32 " s)\n",
 	       r->name, r->listen, transport, r->start.timeout_ms / 1000);
-	if (hc_ioctl_once(s->fd, HECA_IOC_SESSION_START, &r->start))
-		return hc_session_report(s, errno, start_errors);
+	err = -heca_session_start(s->fd, &r->start);
+	if (err)
+		return hc_session_report(s, err, start_errors);
 	hc_say("%s: the source connected; waiting for the switchover\n", r->name);
 	return 0;
 }

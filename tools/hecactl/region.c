@@ -13,9 +13,8 @@
 #include "args.h"
 #include "control.h"
 #include "hecactl.h"
-#include "name.h"
+#include "heca.h"
 #include "output.h"
-#include "size.h"
 
 #define NAME_RULE "1-31 characters of A-Z a-z 0-9 _ . -, not starting with '.', not 'control'"
 
@@ -32,7 +31,7 @@ int hc_check_node(const char *what, const char *name)
 	char node[PATH_MAX];
 	struct stat st;
 
-	hc_region_node(name, node, sizeof(node));
+	heca_region_path(node, sizeof(node), name);
 	if (stat(node, &st) || S_ISCHR(st.st_mode))
 		return HC_EXIT_OK;
 	hc_err("%s: created, but %s is not its device but a %s (left by a VMM started before the region existed?): destroy the region, remove %s and create it again",
@@ -50,20 +49,19 @@ static const struct hc_errmap create_errors[] = {
 };
 
 static const struct hc_opt create_opts[] = {
-	{ "size", 's', true },
-	{ "dest", 0, false },
-	{ NULL, 0, false },
+	{ "size", 's', true, "SIZE", HC_OPT_REQUIRED },
+	{ "dest", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_create(const struct hc_cmd *self, const char *path,
 			 int argc, char **argv)
 {
-	struct heca_region_create req;
 	const char *name, *size_arg, *why;
 	struct hc_args a;
 	uint64_t size;
 	char what[96], reason[128];
-	int fd, rc;
+	int fd, rc, err;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, create_opts, &a, &rc))
 		return rc;
@@ -77,24 +75,20 @@ static int region_create(const struct hc_cmd *self, const char *path,
 	rc = hc_check_name_arg(path, name);
 	if (rc)
 		return rc;
-	if (hc_parse_size(size_arg, &size, &why))
+	if (heca_parse_size(size_arg, &size, &why))
 		return hc_usage_err(path, "invalid size '%s': %s", size_arg, why);
-	if (hc_check_region_size(size, hc_page_size(), HECA_REGION_MAX_BYTES,
+	if (heca_check_region_size(size, heca_page_size(), HECA_REGION_MAX_BYTES,
 				 reason, sizeof(reason)))
 		return hc_usage_err(path, "invalid size '%s': %s", size_arg, reason);
 
 	fd = hc_control_open(false);
 	if (fd < 0)
 		return HC_EXIT_FAIL;
-	memset(&req, 0, sizeof(req));
-	req.argsz = sizeof(req);
-	req.size = size;
-	req.flags = a.value[1] ? HECA_REGION_DEST : 0;
-	memcpy(req.name, name, strlen(name) + 1);	/* checked: fits */
 	snprintf(what, sizeof(what), "%s %s", path, name);
-	rc = HC_EXIT_OK;
-	if (hc_ioctl(fd, HECA_IOC_REGION_CREATE, &req))
-		rc = hc_report(fd, what, errno, create_errors);
+	/* the name was checked: it fits */
+	err = -heca_region_create(fd, name, size, a.value[1] ? HECA_REGION_DEST : 0);
+	if (err)
+		rc = hc_report(fd, what, err, create_errors);
 	else
 		rc = hc_check_node(what, name);
 	close(fd);
@@ -105,15 +99,15 @@ static int region_create(const struct hc_cmd *self, const char *path,
 
 static const struct hc_errmap list_errors[] = {
 	{ E2BIG, "the module reports more regions than hecactl accepts",
-	  "at most " HC_STR(HC_LIST_MAX) }, /* from hc_list_regions() */
+	  "at most " HC_STR(HECA_LIST_MAX) }, /* from heca_region_list() */
 	{ EAGAIN, "the set of regions kept changing while it was read",
-	  "try again" },	/* from hc_list_regions() */
+	  "try again" },	/* from heca_region_list() */
 	{ 0, NULL, NULL },
 };
 
 static const struct hc_opt list_opts[] = {
-	{ "json", 0, false },
-	{ NULL, 0, false },
+	{ "json", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_list(const struct hc_cmd *self, const char *path,
@@ -133,17 +127,14 @@ static int region_list(const struct hc_cmd *self, const char *path,
 	fd = hc_control_open(false);
 	if (fd < 0)
 		return HC_EXIT_FAIL;
-	err = hc_list_regions(fd, &r, &n);
+	err = -heca_region_list(fd, &r, &n);
 	if (err) {
 		rc = hc_report(fd, path, err, list_errors);
 		close(fd);
 		return rc;
 	}
 	close(fd);
-	if (a.value[0])
-		err = hc_print_regions_json(stdout, r, n, hc_page_size());
-	else
-		err = hc_print_regions_table(stdout, r, n, hc_page_size());
+	err = hc_print_regions(stdout, a.value[0] != NULL, r, n, heca_page_size());
 	free(r);
 	if (err) {
 		hc_err("%s: out of memory", path);
@@ -162,17 +153,16 @@ static const struct hc_errmap destroy_errors[] = {
 };
 
 static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static int region_destroy(const struct hc_cmd *self, const char *path,
 			 int argc, char **argv)
 {
-	struct heca_region_destroy req;
 	struct hc_args a;
 	const char *name;
 	char what[96];
-	int fd, rc;
+	int fd, rc, err;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, no_opts, &a, &rc))
 		return rc;
@@ -187,13 +177,11 @@ static int region_destroy(const struct hc_cmd *self, const char *path,
 	fd = hc_control_open(false);
 	if (fd < 0)
 		return HC_EXIT_FAIL;
-	memset(&req, 0, sizeof(req));
-	req.argsz = sizeof(req);
-	memcpy(req.name, name, strlen(name) + 1);	/* checked: fits */
 	rc = HC_EXIT_OK;
-	if (hc_ioctl(fd, HECA_IOC_REGION_DESTROY, &req)) {
+	err = -heca_region_destroy(fd, name);	/* the name was checked: it fits */
+	if (err) {
 		snprintf(what, sizeof(what), "%s %s", path, name);
-		rc = hc_report(fd, what, errno, destroy_errors);
+		rc = hc_report(fd, what, err, destroy_errors);
 	}
 	close(fd);
 	return rc;
@@ -208,7 +196,7 @@ const char hc_region_help[] =
 const struct hc_cmd hc_region_cmds[] = {
 	{
 		.name = "create",
-		.synopsis = "NAME --size SIZE [--dest]",
+		.synopsis = "NAME",
 		.summary = "create the region /dev/heca/NAME of SIZE bytes",
 		.help =
 "Create a region: guest RAM owned by heca, as the character device\n"
@@ -238,7 +226,7 @@ const struct hc_cmd hc_region_cmds[] = {
 	},
 	{
 		.name = "list",
-		.synopsis = "[--json]",
+		.synopsis = "",
 		.summary = "list regions: name, size, resident memory, users, role",
 		.help =
 "List the regions in creation order: NAME, SIZE, RESIDENT (memory the\n"

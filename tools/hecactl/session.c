@@ -14,7 +14,7 @@
 #include "hecactl.h"
 #include "session.h"
 #include "stats.h"
-#include "token.h"
+#include "heca.h"
 
 int hc_token_arg(const char *path, const char *hex, const char *file,
 		 uint8_t out[HECA_TOKEN_BYTES])
@@ -27,11 +27,11 @@ int hc_token_arg(const char *path, const char *hex, const char *file,
 	if (!hex && !file)
 		return hc_usage_err(path, "missing --token HEX or --token-file PATH ('hecactl token' makes one)");
 	if (hex) {
-		if (hc_parse_token(hex, out, why, sizeof(why)))
+		if (heca_parse_token(hex, out, why, sizeof(why)))
 			return hc_usage_err(path, "invalid token: %s", why);
 		return 0;
 	}
-	err = hc_read_token_file(file, out, why, sizeof(why));
+	err = heca_read_token_file(file, out, why, sizeof(why));
 	if (err > 0) {
 		hc_err("%s: cannot read the token file %s: %s", path, file,
 		       strerror(err));
@@ -65,7 +65,7 @@ int hc_session_init(struct hc_session *s, const char *path, const char *name,
 	s->ctl = hc_control_open(false);
 	if (s->ctl < 0)
 		return HC_EXIT_FAIL;
-	err = hc_find_region(s->ctl, name, &s->info);
+	err = -heca_region_find(s->ctl, name, &s->info);
 	if (!err) {
 		if (found)
 			*found = true;
@@ -99,9 +99,11 @@ void hc_session_close(struct hc_session *s)
 
 int hc_session_stats(const struct hc_session *s, struct heca_stats *st)
 {
-	memset(st, 0, sizeof(*st));
-	st->argsz = sizeof(*st);
-	return hc_ioctl(s->fd, HECA_IOC_STATS, st);
+	int err = heca_stats(s->fd, st);
+
+	if (err)
+		errno = -err;
+	return err ? -1 : 0;
 }
 
 #define HC_SESSION_MAP_MAX	32
@@ -264,10 +266,9 @@ int hc_session_wait(const struct hc_session *s, uint32_t want,
 			return hc_session_report_interrupted(s);
 		}
 		memset(&w, 0, sizeof(w));
-		w.argsz = sizeof(w);
 		w.state = want;
 		w.timeout_ms = 1000;
-		err = hc_ioctl_once(s->fd, HECA_IOC_WAIT, &w) ? errno : 0;
+		err = -heca_wait(s->fd, &w);
 		if (err == EIO) {
 			clear_progress(&shown);
 			hc_session_stats(s, st);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: "status", "abort" and "token".
+ * hecactl: "status", a region's session and its figures.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,7 @@
 #include "output.h"
 #include "session.h"
 #include "stats.h"
-#include "token.h"
-
-/* ---- status ------------------------------------------------------------ */
+#include "heca.h"
 
 const char hc_status_help[] =
 "Show the session of the region NAME, running or the last one: its state\n"
@@ -35,8 +33,8 @@ const char hc_status_help[] =
 "  -h, --help  show this help\n";
 
 static const struct hc_opt status_opts[] = {
-	{ "json", 0, false },
-	{ NULL, 0, false },
+	{ "json", 0, false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
@@ -60,113 +58,12 @@ int hc_status_run(const struct hc_cmd *self, const char *path, int argc,
 	if (!rc && hc_session_stats(&s, &st))
 		rc = hc_session_report(&s, errno, NULL);
 	if (!rc) {
-		if (a.value[0]) {
-			if (hc_print_stats_json(stdout, s.name, &st, hc_page_size())) {
-				hc_err("%s: out of memory", s.what);
-				rc = HC_EXIT_FAIL;
-			}
-		} else {
-			hc_print_stats_text(stdout, s.name, &st, hc_page_size());
+		if (hc_print_stats(stdout, a.value[0] != NULL, s.name, &st,
+				   heca_page_size())) {
+			hc_err("%s: out of memory", s.what);
+			rc = HC_EXIT_FAIL;
 		}
 	}
 	hc_session_close(&s);
 	return hc_finish_stdout(rc);
-}
-
-/* ---- abort ------------------------------------------------------------- */
-
-const char hc_abort_help[] =
-"End the session of the region NAME: it fails with ECANCELED, the\n"
-"connection is closed (the peer's session fails too), and the region is\n"
-"free for another session or to be destroyed.\n"
-"\n"
-"After the switchover that loses the pages the destination does not have\n"
-"yet: its VM gets a machine check when it touches one.  So a running\n"
-"session is aborted only with --force.\n"
-"\n"
-"Options:\n"
-"      --force  abort a running session too\n"
-"  -h, --help   show this help\n";
-
-static const struct hc_opt abort_opts[] = {
-	{ "force", 0, false },
-	{ NULL, 0, false },
-};
-
-int hc_abort_run(const struct hc_cmd *self, const char *path, int argc,
-		 char **argv)
-{
-	const struct hc_errmap abort_errors[] = {
-		{ ETIMEDOUT, "the session failed, but its connection did not close within 60 s",
-		  "see the kernel log (dmesg)" },
-		{ EINTR, "interrupted while the session was ending", NULL },
-		{ 0, NULL, NULL },
-	};
-	struct hc_session s;
-	struct heca_stats st;
-	struct hc_args a;
-	int rc;
-
-	if (!hc_parse_cmd_args(self, path, argc, argv, abort_opts, &a, &rc))
-		return rc;
-	rc = hc_want_operands(path, &a, 1, "NAME");
-	if (!rc)
-		rc = hc_check_name_arg(path, a.operand[0]);
-	if (rc)
-		return rc;
-	rc = hc_session_init(&s, path, a.operand[0], NULL);
-	if (!rc)
-		rc = hc_session_open(&s, O_RDWR);
-	if (!rc && hc_session_stats(&s, &st))
-		rc = hc_session_report(&s, errno, NULL);
-	if (!rc && st.state == HECA_STATE_RUNNING && !a.value[0]) {
-		hc_err("%s: the session is running: pages the destination does not have yet would be lost (its VM gets a machine check on each); pass --force to abort anyway",
-		       s.what);
-		rc = HC_EXIT_FAIL;
-	}
-	if (!rc && hc_ioctl(s.fd, HECA_IOC_SESSION_ABORT, NULL))
-		rc = hc_session_report(&s, errno, abort_errors);
-	hc_session_close(&s);
-	return rc;
-}
-
-/* ---- token ------------------------------------------------------------- */
-
-const char hc_token_help[] =
-"Print a fresh random session token: 32 hex digits (16 bytes from\n"
-"getrandom).  Give the same token to 'hecactl receive' and 'hecactl\n"
-"migrate', preferably in a file only root can read:\n"
-"\n"
-"  (umask 077; hecactl token > vm1.token)\n"
-"\n"
-"and copy the file to the other host over a channel you trust (scp).\n"
-"\n"
-"Options:\n"
-"  -h, --help  show this help\n";
-
-static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
-};
-
-int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
-		 char **argv)
-{
-	uint8_t t[HECA_TOKEN_BYTES];
-	char hex[HC_TOKEN_HEX + 1];
-	struct hc_args a;
-	int rc, err;
-
-	if (!hc_parse_cmd_args(self, path, argc, argv, no_opts, &a, &rc))
-		return rc;
-	rc = hc_want_operands(path, &a, 0, "");
-	if (rc)
-		return rc;
-	err = hc_random_token(t);
-	if (err) {
-		hc_err("%s: getrandom: %s", path, strerror(err));
-		return HC_EXIT_FAIL;
-	}
-	hc_format_token(t, hex);
-	printf("%s\n", hex);
-	return hc_finish_stdout(HC_EXIT_OK);
 }

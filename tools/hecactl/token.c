@@ -1,151 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: session tokens (see token.h).
+ * hecactl: "token", a fresh session token.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
-#include "token.h"
+#include "args.h"
+#include "hecactl.h"
+#include "heca.h"
 
-/* A token file holds 32 digits and a newline; anything much longer is not one. */
-#define HC_TOKEN_FILE_MAX	256
+const char hc_token_help[] =
+"Print a fresh random session token: 32 hex digits (16 bytes from\n"
+"getrandom).  Give the same token to 'hecactl receive' and 'hecactl\n"
+"migrate', preferably in a file only root can read:\n"
+"\n"
+"  (umask 077; hecactl token > vm1.token)\n"
+"\n"
+"and copy the file to the other host over a channel you trust (scp).\n"
+"\n"
+"Options:\n"
+"  -h, --help  show this help\n";
 
-static int hex_value(char c)
+static const struct hc_opt no_opts[] = {
+	{ NULL, 0, false, NULL, 0 },
+};
+
+int hc_token_run(const struct hc_cmd *self, const char *path, int argc,
+		 char **argv)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool is_zero(const uint8_t *t)
-{
-	for (int i = 0; i < HECA_TOKEN_BYTES; i++)
-		if (t[i])
-			return false;
-	return true;
-}
-
-int hc_parse_token(const char *s, uint8_t out[HECA_TOKEN_BYTES], char *why,
-		   size_t whylen)
-{
-	size_t len = s ? strlen(s) : 0;
 	uint8_t t[HECA_TOKEN_BYTES];
+	char hex[HECA_TOKEN_HEX + 1];
+	struct hc_args a;
+	int rc, err;
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (hex_value(s[i]) >= 0)
-			continue;
-		if (c > ' ' && c < 0x7f)
-			snprintf(why, whylen, "'%c' is not a hex digit (a token is %d hex digits)",
-				 c, HC_TOKEN_HEX);
-		else
-			snprintf(why, whylen, "byte 0x%02x is not a hex digit (a token is %d hex digits)",
-				 c, HC_TOKEN_HEX);
-		return -1;
+	if (!hc_parse_cmd_args(self, path, argc, argv, no_opts, &a, &rc))
+		return rc;
+	rc = hc_want_operands(path, &a, 0, "");
+	if (rc)
+		return rc;
+	err = heca_random_token(t);
+	if (err) {
+		hc_err("%s: getrandom: %s", path, strerror(err));
+		return HC_EXIT_FAIL;
 	}
-	if (len != HC_TOKEN_HEX) {
-		snprintf(why, whylen, "%zu hex digits, not %d ('hecactl token' makes one)",
-			 len, HC_TOKEN_HEX);
-		return -1;
-	}
-	for (int i = 0; i < HECA_TOKEN_BYTES; i++)
-		t[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
-	if (is_zero(t)) {
-		snprintf(why, whylen, "all zero, which is no secret ('hecactl token' makes one)");
-		return -1;
-	}
-	memcpy(out, t, sizeof(t));
-	return 0;
-}
-
-void hc_format_token(const uint8_t t[HECA_TOKEN_BYTES],
-		     char buf[HC_TOKEN_HEX + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < HECA_TOKEN_BYTES; i++) {
-		buf[2 * i] = digits[t[i] >> 4];
-		buf[2 * i + 1] = digits[t[i] & 0xf];
-	}
-	buf[HC_TOKEN_HEX] = '\0';
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-int hc_read_token_file(const char *path, uint8_t out[HECA_TOKEN_BYTES],
-		       char *why, size_t whylen)
-{
-	char buf[HC_TOKEN_FILE_MAX + 1];
-	size_t len = 0;
-	char *p;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno;
-	while (len < sizeof(buf)) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > HC_TOKEN_FILE_MAX) {
-		snprintf(why, whylen, "the file is longer than a token");
-		return -1;
-	}
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len)) {
-		snprintf(why, whylen, "the file holds a NUL byte, not a token");
-		return -1;
-	}
-	while (len && is_space(buf[len - 1]))
-		buf[--len] = '\0';
-	for (p = buf; is_space(*p); p++)
-		;
-	if (!*p) {
-		snprintf(why, whylen, "the file is empty ('hecactl token > FILE' makes one)");
-		return -1;
-	}
-	return hc_parse_token(p, out, why, whylen);
-}
-
-int hc_random_token(uint8_t out[HECA_TOKEN_BYTES])
-{
-	size_t got = 0;
-
-	do {
-		while (got < HECA_TOKEN_BYTES) {
-			ssize_t n = getrandom(out + got, HECA_TOKEN_BYTES - got, 0);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return errno;
-			got += (size_t)n;
-		}
-		got = is_zero(out) ? 0 : got;	/* 2^-128: but never all zero */
-	} while (!got);
-	return 0;
+	heca_format_token(t, hex);
+	printf("%s\n", hex);
+	return hc_finish_stdout(HC_EXIT_OK);
 }

@@ -10,7 +10,7 @@
 #include "args.h"
 #include "control.h"
 #include "hecactl.h"
-#include "size.h"
+#include "heca.h"
 
 const char hc_version_help[] =
 "Print hecactl's version and the ABI it speaks, then the ABI and limits of\n"
@@ -27,7 +27,7 @@ static const struct hc_errmap version_errors[] = {
 };
 
 static const struct hc_opt no_opts[] = {
-	{ NULL, 0, false },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 int hc_version_run(const struct hc_cmd *self, const char *path, int argc,
@@ -35,8 +35,8 @@ int hc_version_run(const struct hc_cmd *self, const char *path, int argc,
 {
 	struct heca_version v;
 	struct hc_args a;
-	char sz[HC_SIZE_BUF], ps[HC_SIZE_BUF];
-	int fd, rc;
+	char sz[HECA_SIZE_BUF], ps[HECA_SIZE_BUF];
+	int fd, rc, err;
 
 	if (!hc_parse_cmd_args(self, path, argc, argv, no_opts, &a, &rc))
 		return rc;
@@ -48,24 +48,24 @@ int hc_version_run(const struct hc_cmd *self, const char *path, int argc,
 
 	fd = hc_control_open(true);
 	if (fd < 0) {
-		int err = errno;
-
-		if (!hc_control_absent(err))
+		err = errno;
+		if (!heca_control_absent(err))
 			return hc_finish_stdout(HC_EXIT_FAIL);	/* reported */
-		printf("heca.ko: not loaded (%s: %s)\n", hc_control_path(),
+		printf("heca.ko: not loaded (%s: %s)\n", heca_control_path(),
 		       strerror(err));
 		return hc_finish_stdout(HC_EXIT_OK);
 	}
-	if (hc_query_version(fd, &v)) {
-		rc = hc_report(-1, path, errno, version_errors);
+	err = -heca_version(fd, &v);
+	if (err) {
+		rc = hc_report(-1, path, err, version_errors);
 		close(fd);
 		return hc_finish_stdout(rc);
 	}
 	close(fd);
 	printf("heca.ko: ABI %" PRIu32 ", at most %" PRIu32 " regions of at most %s, page size %s\n",
 	       (uint32_t)v.abi_version, (uint32_t)v.max_regions,
-	       hc_format_size(v.max_region_bytes, sz, sizeof(sz)),
-	       hc_format_size(v.page_size, ps, sizeof(ps)));
+	       heca_format_size(v.max_region_bytes, sz, sizeof(sz)),
+	       heca_format_size(v.page_size, ps, sizeof(ps)));
 	if (v.abi_version != HECA_ABI_VERSION) {
 		fflush(stdout);
 		hc_err("heca.ko speaks ABI %" PRIu32 " but hecactl speaks ABI %d: use the hecactl built with this module",

@@ -18,18 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/heca.h>
 
-#include "addr.h"
+#include "heca.h"
 #include "args.h"
 #include "mig.h"
-#include "name.h"
-#include "size.h"
 #include "stats.h"
-#include "token.h"
 
 static int passed, failed;
 
@@ -54,7 +52,7 @@ static void size_ok(const char *s, uint64_t want)
 {
 	const char *why = NULL;
 	uint64_t got = 0;
-	int rc = hc_parse_size(s, &got, &why);
+	int rc = heca_parse_size(s, &got, &why);
 
 	CHECK(rc == 0 && got == want, "parse_size(\"%s\") = %d, %" PRIu64
 	      " (%s); want %" PRIu64, s, rc, got, why ? why : "-", want);
@@ -64,7 +62,7 @@ static void size_bad(const char *s, const char *why_part)
 {
 	const char *why = NULL;
 	uint64_t got = 0;
-	int rc = hc_parse_size(s, &got, &why);
+	int rc = heca_parse_size(s, &got, &why);
 
 	CHECK(rc == -1 && why && strstr(why, why_part),
 	      "parse_size(\"%s\") = %d, %" PRIu64 " (%s); want an error with \"%s\"",
@@ -122,7 +120,7 @@ static void test_parse_size(void)
 static void region_size(uint64_t size, const char *why_part)
 {
 	char why[128] = "";
-	int rc = hc_check_region_size(size, 4096, HECA_REGION_MAX_BYTES, why, sizeof(why));
+	int rc = heca_check_region_size(size, 4096, HECA_REGION_MAX_BYTES, why, sizeof(why));
 
 	if (!why_part)
 		CHECK(rc == 0, "check_region_size(%" PRIu64 ") = %d (%s); want ok", size, rc, why);
@@ -149,17 +147,17 @@ static void test_region_size(void)
 	region_size(2 * TiB, "2TiB is larger");
 	region_size(UINT64_MAX, "larger");
 	/* another page size */
-	CHECK(hc_check_region_size(16384, 16384, TiB, why, sizeof(why)) == 0,
+	CHECK(heca_check_region_size(16384, 16384, TiB, why, sizeof(why)) == 0,
 	      "16K pages: 16384 refused (%s)", why);
-	CHECK(hc_check_region_size(8192, 16384, TiB, why, sizeof(why)) == -1,
+	CHECK(heca_check_region_size(8192, 16384, TiB, why, sizeof(why)) == -1,
 	      "16K pages: 8192 accepted");
 }
 
 static void fmt(uint64_t bytes, const char *want)
 {
-	char buf[HC_SIZE_BUF];
+	char buf[HECA_SIZE_BUF];
 
-	hc_format_size(bytes, buf, sizeof(buf));
+	heca_format_size(bytes, buf, sizeof(buf));
 	CHECK(!strcmp(buf, want), "format_size(%" PRIu64 ") = \"%s\"; want \"%s\"",
 	      bytes, buf, want);
 }
@@ -191,12 +189,12 @@ static void test_format_size(void)
 		static const uint64_t v[] = { 4096, 64 * MiB, 2 * GiB, TiB, 3 * KiB };
 
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-			char buf[HC_SIZE_BUF];
+			char buf[HECA_SIZE_BUF];
 			const char *why;
 			uint64_t back = 0;
 
-			hc_format_size(v[i], buf, sizeof(buf));
-			CHECK(hc_parse_size(buf, &back, &why) == 0 && back == v[i],
+			heca_format_size(v[i], buf, sizeof(buf));
+			CHECK(heca_parse_size(buf, &back, &why) == 0 && back == v[i],
 			      "round trip %" PRIu64 " -> \"%s\" -> %" PRIu64, v[i], buf, back);
 		}
 	}
@@ -204,7 +202,7 @@ static void test_format_size(void)
 	{
 		char small[4] = "xyz";
 
-		hc_format_size(64 * MiB, small, sizeof(small));
+		heca_format_size(64 * MiB, small, sizeof(small));
 		CHECK(!strcmp(small, "64M"), "format_size into 4 bytes = \"%s\"", small);
 	}
 }
@@ -213,14 +211,14 @@ static void name_ok(const char *n)
 {
 	char why[128] = "";
 
-	CHECK(hc_check_name(n, why, sizeof(why)) == 0, "name \"%s\" refused: %s", n, why);
+	CHECK(heca_check_name(n, why, sizeof(why)) == 0, "name \"%s\" refused: %s", n, why);
 }
 
 static void name_bad(const char *n, const char *why_part)
 {
 	char why[128] = "";
 
-	CHECK(hc_check_name(n, why, sizeof(why)) == -1 && strstr(why, why_part),
+	CHECK(heca_check_name(n, why, sizeof(why)) == -1 && strstr(why, why_part),
 	      "name \"%s\": \"%s\"; want an error with \"%s\"", n, why, why_part);
 }
 
@@ -259,10 +257,10 @@ static void test_names(void)
 }
 
 static const struct hc_opt opts[] = {
-	{ "size", 's', true },
-	{ "json", 0, false },
-	{ "verbose", 'v', false },
-	{ NULL, 0, false },
+	{ "size", 's', true, NULL, 0 },
+	{ "json", 0, false, NULL, 0 },
+	{ "verbose", 'v', false, NULL, 0 },
+	{ NULL, 0, false, NULL, 0 },
 };
 
 static enum hc_args_result parse(struct hc_args *a, char *err, size_t errlen, ...)
@@ -342,7 +340,7 @@ static void addr_ok(const char *s, bool listen, int family, const char *ip,
 {
 	struct heca_addr a, want;
 	char why[128] = "";
-	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+	int rc = heca_parse_addr(s, listen, &a, why, sizeof(why));
 
 	memset(&want, 0, sizeof(want));
 	inet_pton(family, ip, want.addr);
@@ -356,7 +354,7 @@ static void addr_bad(const char *s, bool listen, const char *why_part)
 {
 	struct heca_addr a;
 	char why[128] = "";
-	int rc = hc_parse_addr(s, listen, &a, why, sizeof(why));
+	int rc = heca_parse_addr(s, listen, &a, why, sizeof(why));
 
 	CHECK(rc == -1 && strstr(why, why_part),
 	      "parse_addr(\"%s\") = %d (%s); want an error with \"%s\"",
@@ -414,7 +412,7 @@ static void token_bad(const char *s, const char *why_part)
 {
 	uint8_t t[HECA_TOKEN_BYTES];
 	char why[128] = "";
-	int rc = hc_parse_token(s, t, why, sizeof(why));
+	int rc = heca_parse_token(s, t, why, sizeof(why));
 
 	CHECK(rc == -1 && strstr(why, why_part),
 	      "parse_token(\"%s\") = %d (%s); want an error with \"%s\"", s, rc, why,
@@ -446,7 +444,7 @@ static void token_file_is(const char *text, int want_rc, const char *why_part)
 	const char *path = token_file(text);
 	uint8_t t[HECA_TOKEN_BYTES];
 	char why[128] = "";
-	int rc = hc_read_token_file(path, t, why, sizeof(why));
+	int rc = heca_read_token_file(path, t, why, sizeof(why));
 
 	if (!want_rc)
 		CHECK(rc == 0 && !memcmp(t, want, sizeof(t)),
@@ -462,16 +460,16 @@ static void test_tokens(void)
 {
 	static const char hex[] = "00112233445566778899aabbccddeeff";
 	uint8_t t[HECA_TOKEN_BYTES], u[HECA_TOKEN_BYTES];
-	char why[128] = "", buf[HC_TOKEN_HEX + 1];
+	char why[128] = "", buf[HECA_TOKEN_HEX + 1];
 	char big[400];
 
-	CHECK(hc_parse_token(hex, t, why, sizeof(why)) == 0 && t[0] == 0x00 &&
+	CHECK(heca_parse_token(hex, t, why, sizeof(why)) == 0 && t[0] == 0x00 &&
 	      t[1] == 0x11 && t[15] == 0xff, "parse_token: %s", why);
-	hc_format_token(t, buf);
+	heca_format_token(t, buf);
 	CHECK(!strcmp(buf, hex), "format_token: %s", buf);
-	CHECK(hc_parse_token("00112233445566778899AABBCCDDEEFF", u, why, sizeof(why)) == 0 &&
+	CHECK(heca_parse_token("00112233445566778899AABBCCDDEEFF", u, why, sizeof(why)) == 0 &&
 	      !memcmp(t, u, sizeof(t)), "upper case: %s", why);
-	CHECK(hc_parse_token("00000000000000000000000000000001", u, why, sizeof(why)) == 0 &&
+	CHECK(heca_parse_token("00000000000000000000000000000001", u, why, sizeof(why)) == 0 &&
 	      u[15] == 1, "one bit set: %s", why);
 
 	token_bad("", "0 hex digits, not 32");
@@ -494,13 +492,13 @@ static void test_tokens(void)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	token_file_is(big, -1, "longer than a token");
-	CHECK(hc_read_token_file("/nonexistent/token", t, why, sizeof(why)) == ENOENT,
+	CHECK(heca_read_token_file("/nonexistent/token", t, why, sizeof(why)) == ENOENT,
 	      "missing token file is ENOENT");
 
-	CHECK(hc_random_token(t) == 0 && hc_random_token(u) == 0 && memcmp(t, u, sizeof(t)),
+	CHECK(heca_random_token(t) == 0 && heca_random_token(u) == 0 && memcmp(t, u, sizeof(t)),
 	      "two random tokens differ");
-	hc_format_token(t, buf);
-	CHECK(hc_parse_token(buf, u, why, sizeof(why)) == 0 && !memcmp(t, u, sizeof(t)),
+	heca_format_token(t, buf);
+	CHECK(heca_parse_token(buf, u, why, sizeof(why)) == 0 && !memcmp(t, u, sizeof(t)),
 	      "a random token parses back: %s (%s)", buf, why);
 }
 
@@ -698,6 +696,107 @@ static void test_mig(void)
 	status_is(SIGTERM | 0x80, "was killed by signal 15 (SIGTERM)");	/* core dumped */
 }
 
+/* Write @text into the file @dir/@name. */
+static int put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * libheca's --transport auto and RDMA probing, against a made-up sysfs
+ * ($HECA_SYSFS_IB): rxe0, port 1 ACTIVE, 127.0.0.1 among its GIDs.
+ */
+static void test_transport(void)
+{
+	char root[] = "/tmp/heca-unit-ib-XXXXXX", dir[512];
+	struct heca_transport_choice c;
+	struct heca_session_start a;
+	uint8_t tok[HECA_TOKEN_BYTES] = { 1 };
+	bool made;
+
+	made = mkdtemp(root) != NULL;
+	snprintf(dir, sizeof(dir), "%s/rxe0/ports/1/gids", root);
+	if (made) {
+		char sub[512];
+
+		snprintf(sub, sizeof(sub), "%s/rxe0", root);
+		made = !mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/rxe0/ports", root);
+		made = made && !mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/rxe0/ports/1", root);
+		made = made && !mkdir(sub, 0700) && !mkdir(dir, 0700) &&
+		       !put_file(sub, "state", "4: ACTIVE\n") &&
+		       !put_file(dir, "0", "fe80:0000:0000:0000:0000:0000:0000:0001\n") &&
+		       !put_file(dir, "1", "0000:0000:0000:0000:0000:ffff:7f00:0001\n");
+	}
+	CHECK(made, "made-up sysfs under %s", root);
+	if (!made)
+		return;
+	setenv("HECA_SYSFS_IB", root, 1);
+
+	CHECK(heca_start_args(&a, "127.0.0.1", 7000, tok, 0, 0) == 0 &&
+	      a.argsz == sizeof(a) && a.addr.family == AF_INET && a.addr.port == 7000 &&
+	      a.transport == HECA_TRANSPORT_TCP && a.token[0] == 1,
+	      "start_args(127.0.0.1:7000)");
+	CHECK(heca_start_args(&a, "bogus", 7000, tok, 0, 0) == -EINVAL, "start_args(bogus)");
+	heca_start_args(&a, "127.0.0.1", 7000, tok, 0, 0);
+	CHECK(heca_rdma_port_has_addr("rxe0", 1, &a.addr), "rxe0 port 1 has 127.0.0.1");
+	CHECK(!heca_rdma_port_has_addr("rxe0", 2, &a.addr), "rxe0 has no port 2");
+
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_RDMA && c.why == HECA_TRANSPORT_ON_RDMA_DEV &&
+	      !strcmp(c.dev, "rxe0"), "listen on 127.0.0.1: rdma on rxe0 (%u, %d, %s)",
+	      c.transport, (int)c.why, c.dev);
+	heca_choose_transport(&a.addr, false, &c);
+	CHECK(c.transport == HECA_TRANSPORT_RDMA && !strcmp(c.dev, "rxe0"),
+	      "connect to 127.0.0.1: from 127.0.0.1, rdma on rxe0 (%u, %d)",
+	      c.transport, (int)c.why);
+	heca_start_args(&a, "0.0.0.0", 7000, tok, 0, 0);
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_TCP && c.why == HECA_TRANSPORT_ANY_ADDR,
+	      "listen on 0.0.0.0: tcp (%u, %d)", c.transport, (int)c.why);
+	heca_start_args(&a, "127.0.0.2", 7000, tok, 0, 0);
+	heca_choose_transport(&a.addr, true, &c);
+	CHECK(c.transport == HECA_TRANSPORT_TCP && c.why == HECA_TRANSPORT_NOT_RDMA,
+	      "listen on 127.0.0.2: tcp, no device has it (%u, %d)", c.transport, (int)c.why);
+
+	unsetenv("HECA_SYSFS_IB");
+	snprintf(dir, sizeof(dir), "rm -rf '%s'", root);
+	CHECK(system(dir) == 0, "removing %s", root);
+}
+
+/* The synopsis is the option table's: shown as the table says, wrapped. */
+static void test_synopsis(void)
+{
+	static const struct hc_opt syn[] = {
+		{ "to", 't', true, "ADDR:PORT", HC_OPT_REQUIRED },
+		{ "token", 0, true, "HEX", HC_OPT_ONE_OF },
+		{ "token-file", 0, true, "PATH", HC_OPT_ONE_OF },
+		{ "mode", 'm', true, "MODE", HC_OPT_OPTIONAL },
+		{ "json", 0, false, NULL, HC_OPT_OPTIONAL },
+		{ NULL, 0, false, NULL, 0 },
+	};
+	char buf[512];
+
+	hc_format_synopsis(buf, sizeof(buf), "migrate", "NAME", syn, 200);
+	CHECK(!strcmp(buf, "Usage: hecactl migrate NAME --to ADDR:PORT (--token HEX | --token-file PATH) [--mode MODE] [--json]\n"),
+	      "synopsis: \"%s\"", buf);
+	hc_format_synopsis(buf, sizeof(buf), "migrate", "NAME", syn, 80);
+	CHECK(!strcmp(buf, "Usage: hecactl migrate NAME --to ADDR:PORT (--token HEX | --token-file PATH)\n"
+			   "               [--mode MODE] [--json]\n"),
+	      "synopsis wrapped: \"%s\"", buf);
+	hc_format_synopsis(buf, sizeof(buf), "token", "", opts + 3, 80);
+	CHECK(!strcmp(buf, "Usage: hecactl token\n"), "synopsis, no options: \"%s\"", buf);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -705,6 +804,8 @@ int main(void)
 	test_format_size();
 	test_names();
 	test_args();
+	test_synopsis();
+	test_transport();
 	test_addr();
 	test_tokens();
 	test_hist();

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: region name rules (see name.h).
+ * libheca: region name rules (see heca.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <linux/heca.h>
 
-#include "name.h"
+#include "heca.h"
 
 static int name_char_ok(unsigned char c)
 {
@@ -15,7 +15,7 @@ static int name_char_ok(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-int hc_check_name(const char *name, char *why, size_t whylen)
+int heca_check_name(const char *name, char *why, size_t whylen)
 {
 	size_t len = strlen(name);
 

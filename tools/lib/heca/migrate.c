@@ -5,9 +5,9 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
+#include "heca.h"
 #include "heca_migrate.h"
 
 #define PAGE_BYTES	4096.0
@@ -64,7 +64,7 @@ static int wait_for(int fd, __u32 flags, __u32 state, __u32 round,
 		.round = round, .timeout_ms = ms ? ms : 1,
 	};
 
-	return ioctl(fd, HECA_IOC_WAIT, &w) ? -errno : 0;
+	return heca_wait(fd, &w);
 }
 
 /* Pre-copy rounds until one of the ends; returns 0 or -errno. */
@@ -81,11 +81,10 @@ static int rounds(int fd, const struct heca_mig_params *p,
 	int err;
 
 	for (;;) {
-		memset(&rd, 0, sizeof(rd));
-		rd.argsz = sizeof(rd);
 		t = now_ns();
-		if (ioctl(fd, HECA_IOC_ROUND, &rd))
-			return fail(res, "pre-copy round", -errno);
+		err = heca_round(fd, &rd);
+		if (err)
+			return fail(res, "pre-copy round", err);
 		res->rounds = rd.round;
 		res->round_pages += rd.pages;
 		/* Wait for the destination to have it, or for the timeout. */
@@ -140,7 +139,6 @@ int heca_migrate(int fd, const struct heca_mig_params *p,
 {
 	unsigned int done_ms = p->complete_timeout_ms ?
 			       p->complete_timeout_ms : 600000;
-	struct heca_switchover sw = { .argsz = sizeof(sw) };
 	uint64_t t0 = now_ns(), t_pause, t_resume, t;
 	int err;
 
@@ -158,8 +156,9 @@ int heca_migrate(int fd, const struct heca_mig_params *p,
 	if (err)
 		return fail(res, "pausing the VM", err);
 	t = now_ns();
-	if (ioctl(fd, HECA_IOC_SWITCHOVER, &sw))
-		return fail(res, "switchover", -errno);
+	err = heca_switchover(fd);
+	if (err)
+		return fail(res, "switchover", err);
 	res->switch_ns = now_ns() - t;
 	if (p->mode == HECA_MIG_PRECOPY) {
 		err = wait_for(fd, 0, HECA_STATE_COMPLETE, 0, done_ms);
@@ -178,8 +177,8 @@ int heca_migrate(int fd, const struct heca_mig_params *p,
 	if (err)
 		return fail(res, "waiting for completion", err);
 	res->total_ns = now_ns() - t0;
-	res->stats.argsz = sizeof(res->stats);
-	if (ioctl(fd, HECA_IOC_STATS, &res->stats))
-		return fail(res, "reading statistics", -errno);
+	err = heca_stats(fd, &res->stats);
+	if (err)
+		return fail(res, "reading statistics", err);
 	return 0;
 }

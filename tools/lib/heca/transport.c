@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: RDMA devices by IP address (see rdmadev.h).
+ * libheca: the transport choice, and RDMA devices by IP address (see heca.h).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rdmadev.h"
+#include "heca.h"
 
 /* "@a/@b" into @buf; -1 if it does not fit. */
 static int pjoin(char *buf, size_t len, const char *a, const char *b)
@@ -81,9 +81,9 @@ static int port_has_gid(const char *port_dir, const unsigned char gid[16])
 	return found;
 }
 
-int hc_rdma_dev_with_addr(const struct heca_addr *a, char *dev, size_t len)
+int heca_rdma_dev_with_addr(const struct heca_addr *a, char *dev, size_t len)
 {
-	const char *root = getenv("HECA_SYSFS_IB") ?: HC_SYSFS_IB;
+	const char *root = getenv("HECA_SYSFS_IB") ?: HECA_SYSFS_IB;
 	unsigned char gid[16];
 	struct dirent *e, *p;
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -119,7 +119,7 @@ int hc_rdma_dev_with_addr(const struct heca_addr *a, char *dev, size_t len)
 	return found;
 }
 
-int hc_local_addr_for(const struct heca_addr *peer, struct heca_addr *local)
+int heca_local_addr_for(const struct heca_addr *peer, struct heca_addr *local)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -158,4 +158,50 @@ int hc_local_addr_for(const struct heca_addr *peer, struct heca_addr *local)
 	else
 		memcpy(local->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
 	return 0;
+}
+
+bool heca_rdma_port_has_addr(const char *dev, unsigned int port,
+			     const struct heca_addr *a)
+{
+	const char *root = getenv("HECA_SYSFS_IB") ?: HECA_SYSFS_IB;
+	char port_dir[PATH_MAX], state[PATH_MAX];
+	unsigned char gid[16];
+	int n;
+
+	n = snprintf(port_dir, sizeof(port_dir), "%s/%s/ports/%u", root, dev, port);
+	if (n < 0 || (size_t)n >= sizeof(port_dir) ||
+	    pjoin(state, sizeof(state), port_dir, "state") ||
+	    !file_starts(state, "4: ACTIVE"))
+		return false;
+	addr_to_gid(a, gid);
+	return port_has_gid(port_dir, gid);
+}
+
+void heca_choose_transport(const struct heca_addr *a, bool listen,
+			   struct heca_transport_choice *c)
+{
+	static const unsigned char any[16];
+	size_t alen = a->family == AF_INET ? 4 : 16;
+
+	memset(c, 0, sizeof(*c));
+	c->transport = HECA_TRANSPORT_TCP;
+	if (listen) {
+		c->local = *a;
+		if (!memcmp(a->addr, any, alen)) {
+			c->why = HECA_TRANSPORT_ANY_ADDR;
+			return;
+		}
+	} else {
+		c->err = heca_local_addr_for(a, &c->local);
+		if (c->err) {
+			c->why = HECA_TRANSPORT_NO_ROUTE;
+			return;
+		}
+	}
+	if (heca_rdma_dev_with_addr(&c->local, c->dev, sizeof(c->dev)) == 1) {
+		c->transport = HECA_TRANSPORT_RDMA;
+		c->why = HECA_TRANSPORT_ON_RDMA_DEV;
+	} else {
+		c->why = HECA_TRANSPORT_NOT_RDMA;
+	}
 }

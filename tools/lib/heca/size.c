@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: size parsing and formatting (see size.h).
+ * libheca: size parsing and formatting (see heca.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
 
-#include "size.h"
+#include "heca.h"
 
 static const char units[] = "KMGTPE";
 
@@ -32,7 +32,7 @@ static int parse_unit(const char *s, unsigned int *shift)
 	return -1;
 }
 
-int hc_parse_size(const char *s, uint64_t *out, const char **why)
+int heca_parse_size(const char *s, uint64_t *out, const char **why)
 {
 	uint64_t v = 0;
 	unsigned int shift;
@@ -75,10 +75,10 @@ int hc_parse_size(const char *s, uint64_t *out, const char **why)
 	return 0;
 }
 
-int hc_check_region_size(uint64_t size, uint64_t page_size, uint64_t max,
+int heca_check_region_size(uint64_t size, uint64_t page_size, uint64_t max,
 			 char *why, size_t whylen)
 {
-	char a[HC_SIZE_BUF], b[HC_SIZE_BUF];
+	char a[HECA_SIZE_BUF], b[HECA_SIZE_BUF];
 
 	if (size == 0) {
 		snprintf(why, whylen, "must not be zero");
@@ -86,8 +86,8 @@ int hc_check_region_size(uint64_t size, uint64_t page_size, uint64_t max,
 	}
 	if (size > max) {
 		snprintf(why, whylen, "%s is larger than the largest region (%s)",
-			 hc_format_size(size, a, sizeof(a)),
-			 hc_format_size(max, b, sizeof(b)));
+			 heca_format_size(size, a, sizeof(a)),
+			 heca_format_size(max, b, sizeof(b)));
 		return -1;
 	}
 	if (size & (page_size - 1)) {
@@ -99,7 +99,7 @@ int hc_check_region_size(uint64_t size, uint64_t page_size, uint64_t max,
 	return 0;
 }
 
-char *hc_format_size(uint64_t bytes, char *buf, size_t len)
+char *heca_format_size(uint64_t bytes, char *buf, size_t len)
 {
 	unsigned int u = 0;	/* 1024^u is the unit; 0 means bytes */
 	uint64_t q, r, tenths;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hecactl: session endpoints (see addr.h).
+ * libheca: session endpoints (see heca.h).
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
+#include "heca.h"
 
 static bool all_digits(const char *s)
 {
@@ -106,7 +106,7 @@ static int parse_v6(const char *s, bool listen, struct heca_addr *out,
 	return 0;
 }
 
-int hc_parse_addr(const char *s, bool listen, struct heca_addr *out,
+int heca_parse_addr(const char *s, bool listen, struct heca_addr *out,
 		  char *why, size_t whylen)
 {
 	char host[INET_ADDRSTRLEN];
