@@ -12,7 +12,6 @@
 
 #include "kselftest_harness.h"
 #include "heca_test.h"
-#include "heca_session.h"
 
 static int delete_module(const char *name)
 {
@@ -65,8 +64,13 @@ static int start_rdma(const char *name)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	heca_random_token(token);
-	heca_start_args(&a, "127.0.0.1", 9, token, 2000, 0);
+	err = heca_random_token(token);
+	if (!err)
+		err = heca_start_args(&a, "127.0.0.1", 9, token, 2000, 0);
+	if (err) {
+		close(fd);
+		return err < 0 ? err : -err;
+	}
 	a.transport = HECA_TRANSPORT_RDMA;
 	err = heca_session_start(fd, &a);
 	close(fd);
@@ -88,17 +92,17 @@ TEST(rdma_transport_module)
 
 	ASSERT_EQ(0, delete_module("heca_rdma"));
 	EXPECT_FALSE(is_loaded("heca_rdma"));
-	ctl = heca_ctl_open();
+	ctl = heca_control_open();
 	ASSERT_LE(0, ctl);
 	heca_unique_name(name, sizeof(name), "mod");
-	ASSERT_EQ(0, heca_create(ctl, name, 4 * MiB));
+	ASSERT_EQ(0, heca_region_create(ctl, name, 4 * MiB, 0));
 	err = start_rdma(name);
 	if (is_loaded("heca_rdma"))
 		/* Installed: request_module() brought it back. */
 		TH_LOG("heca_rdma loaded on demand; the session said %d", err);
 	else
 		EXPECT_EQ(-EOPNOTSUPP, err);
-	EXPECT_EQ(0, heca_destroy(ctl, name));
+	EXPECT_EQ(0, heca_region_destroy(ctl, name));
 	close(ctl);
 
 	if (!is_loaded("heca_rdma"))

@@ -207,8 +207,9 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	__u64 fetched;
 	int err;
 
-	if (variant->rdma && access("/sys/class/infiniband/rxe1", F_OK))
-		SKIP(return, "no soft-RoCE pair (rxe0, rxe1): run in the lab");
+	if (variant->rdma && !lab_have_rxe_pair())
+		SKIP(return, "no soft-RoCE pair (%s, %s): run in the lab",
+		     lab_rxe(0), lab_rxe(1));
 
 	/* The guest runs at the source, in its own thread. */
 	err = heca_vm_create(&self->a.v, self->src, MEM, true);
