@@ -36,7 +36,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 # What building the debug kernel needs on top (selftests/debug/build-kernel.sh).
 DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
-.PHONY: all module tools selftests install uninstall check check-debug demo bench deps deps-debug \
+.PHONY: all module tools selftests install uninstall kver check check-debug demo bench deps deps-debug \
 	lint checkpatch sparse layers clean
 
 all: module tools selftests
@@ -59,6 +59,10 @@ install: module tools
 		INSTALL_MOD_DIR=extra CONFIG_MODULE_SIG_ALL= modules_install
 	install -D -m 0755 tools/hecactl/hecactl $(DESTDIR)$(PREFIX)/sbin/hecactl
 	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The kernel the module is built for (for scripts run outside make).
+kver:
+	@echo $(KVER)
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/heca.ko \

@@ -11,7 +11,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lab/lib.sh"
-kver=${KVER:?run from make (KVER)}
+kver=${KVER:-$(make -s --no-print-directory -C "$top" kver)}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mods=$root/lib/modules/$kver
