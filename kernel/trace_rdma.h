@@ -10,6 +10,46 @@
 
 #include <linux/tracepoint.h>
 
+#include "rdma.h"
+
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_NEW);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_CONNECTING);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_FLUSHED);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_ESTABLISHED);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_FAILED);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_DISCONNECTED);
+TRACE_DEFINE_ENUM(HECA_RDMA_CHAN_CLOSING);
+
+#define show_heca_rdma_chan_state(x)					\
+	__print_symbolic(x,						\
+			 { HECA_RDMA_CHAN_NEW, "NEW" },			\
+			 { HECA_RDMA_CHAN_CONNECTING, "CONNECTING" },	\
+			 { HECA_RDMA_CHAN_FLUSHED, "FLUSHED" },		\
+			 { HECA_RDMA_CHAN_ESTABLISHED, "ESTABLISHED" },	\
+			 { HECA_RDMA_CHAN_FAILED, "FAILED" },		\
+			 { HECA_RDMA_CHAN_DISCONNECTED, "DISCONNECTED" }, \
+			 { HECA_RDMA_CHAN_CLOSING, "CLOSING" })
+
+/* RDMA: a channel (the main or the urgent one) changed state. */
+TRACE_EVENT(heca_rdma_chan_state,
+	    TP_PROTO(const char *region, bool urgent,
+		     enum heca_rdma_chan_state old,
+		     enum heca_rdma_chan_state state),
+	    TP_ARGS(region, urgent, old, state),
+	    TP_STRUCT__entry(__string(region, region)
+			     __field(bool, urgent)
+			     __field(unsigned int, old)
+			     __field(unsigned int, state)),
+	    TP_fast_assign(__assign_str(region, region);
+			   __entry->urgent = urgent;
+			   __entry->old = old;
+			   __entry->state = state;),
+	    TP_printk("%s %s channel %s -> %s", __get_str(region),
+		      __entry->urgent ? "urgent" : "main",
+		      show_heca_rdma_chan_state(__entry->old),
+		      show_heca_rdma_chan_state(__entry->state))
+);
+
 /*
  * RDMA: the READs of a fetch were posted, on the urgent channel's QP or on
  * the main one.
