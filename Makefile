@@ -6,7 +6,7 @@
 #                   tools/hecactl/hecactl and the selftests
 #   make check      install what is missing (apt), build, lint, run every test in the lab
 #   make check-debug the same tests on a debug kernel (KASAN, lockdep, kmemleak,
-#                   fault injection, ...), built once into a cache (selftests/debug/)
+#                   fault injection, ...), built once into a cache (tools/testing/debug-kernel/)
 #   make demo       install what is missing, build, run the demo in the lab
 #   make deps       install the Debian packages the build and the lab need
 #   make install    heca.ko and heca_rdma.ko into /lib/modules/<v>/extra (then
@@ -33,7 +33,7 @@ DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
 	libibverbs-dev librdmacm-dev \
 	libjson-c-dev pkg-config gnuplot-nox socat jq python3-sphinx
-# What building the debug kernel needs on top (selftests/debug/build-kernel.sh).
+# What building the debug kernel needs on top (tools/testing/debug-kernel/build-kernel.sh).
 DEBUG_DEPS := flex bison bc libelf-dev lz4 xz-utils patch
 
 .PHONY: all module tools selftests install uninstall kver check check-debug demo bench deps deps-debug \
@@ -87,7 +87,7 @@ deps-debug: deps
 	$(call install,$(DEBUG_DEPS))
 
 checkpatch:
-	selftests/lint.sh checkpatch
+	tools/testing/lint.sh checkpatch
 
 sparse:
 	@test -d "$(KDIR)" || { echo "make: no kernel build tree at KDIR=$(KDIR)" >&2; exit 1; }
@@ -106,7 +106,7 @@ lint: checkpatch sparse layers
 check: deps
 	$(MAKE) all
 	$(MAKE) lint
-	selftests/run-check.sh
+	tools/testing/check.sh
 
 # The debug-kernel lane: the kernel is built once (14-36 min on two cores)
 # into a cache outside the repository, heca.ko against it in build/debug/tree,
@@ -114,11 +114,11 @@ check: deps
 # of "make check" (see Documentation/testing.rst).
 check-debug: deps-debug
 	$(MAKE) tools selftests
-	selftests/debug/check.sh
+	tools/testing/debug-kernel/check.sh
 
 demo: deps
 	$(MAKE) all
-	selftests/demo.sh
+	tools/testing/demo.sh
 
 bench: deps
 	$(MAKE) all

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lab-job.sh: the in-guest part of "make bench" (bench/run.sh runs it in one
-# lab VM: selftests/lab/lab.sh --job bench/lab-job.sh).  Every figure goes
+# lab VM: tools/lab/lab.sh --job bench/lab-job.sh).  Every figure goes
 # to $LAB_OUT/results.jsonl, one JSON object a line; logs beside it; one
 # KTAP result per step in bench.tap.  A step fails when a migration failed
 # or a page arrived wrong (heca_bench's exit status), or when perftest did
@@ -26,8 +26,8 @@
 # shellcheck disable=SC2317
 set -uo pipefail
 repo=${LAB_REPO:?run in the lab: bench/run.sh}
-# shellcheck source=../selftests/lab/lib.sh
-. "$repo/selftests/lab/lib.sh"
+# shellcheck source=../tools/lab/lib.sh
+. "$repo/tools/lab/lib.sh"
 
 out=${LAB_OUT:?}
 bin=$repo/build/bench/heca_bench

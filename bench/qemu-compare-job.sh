@@ -14,11 +14,11 @@
 set -uo pipefail
 repo=${LAB_REPO:?}
 out=${LAB_OUT:?}
-. "$repo/selftests/lab/lib.sh"
+. "$repo/tools/lab/lib.sh"
 QM_MB=${QC_MB:-64}
 QM_HYBRID_TIMEOUT=${QC_HYBRID_S:-4}
 QM_WSS=${QC_WSS:-128}
-. "$repo/selftests/lab/qemu-migrate.sh"
+. "$repo/tools/lab/qemu-migrate.sh"
 
 wss=${QC_WSS:-128}
 jsonl=$out/qemu-compare.jsonl

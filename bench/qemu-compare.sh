@@ -24,50 +24,17 @@ out=${1:-$top/build/bench/qemu}
 mkdir -p "$(dirname "$out")"
 
 # A lab VM that freezes as a whole under TCG (nested KVM under QEMU 7.2
-# TCG, now and then; see selftests/run-check.sh) stops writing its TAP file.
-# No migration here takes more than a few minutes: with no new TAP line in
-# either VM for QC_STALL_S (600) seconds the run is stopped and run once
-# more, and that is said.
-stall=${QC_STALL_S:-600}
-labpid=''
-trap '[ -z "$labpid" ] || kill -- "-$labpid" 2>/dev/null; exit 130' INT TERM
-lab() {
-	local sum last='' since
-	rm -rf "$out"
-	mkdir -p "$out"
-	setsid "$top/selftests/lab/lab.sh" --vms 2 --timeout "${QC_TIMEOUT:-2400}" \
-		--job "$top/bench/qemu-compare-job.sh" --out "$out" >"$out/../qemu-lab.log" 2>&1 &
-	labpid=$!
-	since=$(date +%s)
-	while kill -0 "$labpid" 2>/dev/null; do
-		sleep 10
-		sum=$(cat "$out"/vm*/qemu-compare.tap 2>/dev/null | wc -l)
-		if [ "$sum" != "$last" ]; then
-			last=$sum
-			since=$(date +%s)
-		elif [ $(($(date +%s) - since)) -gt "$stall" ]; then
-			echo "qemu-compare: no progress in the lab VMs for $stall s (a VM froze under TCG?): stopping the run"
-			kill -- "-$labpid" 2>/dev/null
-			wait "$labpid" 2>/dev/null
-			labpid=''
-			return 99
-		fi
-	done
-	wait "$labpid"
-	local r=$?
-	labpid=''
-	mv "$out/../qemu-lab.log" "$out/lab.log"
-	return $r
-}
-lab
+# TCG, now and then; see tools/lab/README.md) stops writing TAP lines.  No
+# migration here takes more than a few minutes: with no new TAP line from
+# either VM for QC_STALL_S (600) seconds lab.sh stops the run and runs it
+# once more (--progress, --retry-on-freeze), and says so.
+rm -rf "$out"
+mkdir -p "$out"
+LAB_STALL_S=${QC_STALL_S:-600} "$top/tools/lab/lab.sh" --retry-on-freeze \
+	--progress '^(not )?ok [0-9]+' --vms 2 --timeout "${QC_TIMEOUT:-2400}" \
+	--job "$top/bench/qemu-compare-job.sh" --out "$out" >"$out.lab.log" 2>&1
 rc=$?
-if [ $rc = 99 ]; then
-	rm -rf "$out-stalled"
-	mv "$out" "$out-stalled"
-	echo "qemu-compare: running it once more (the stalled run is kept in $out-stalled)"
-	lab
-	rc=$?
-fi
+mv "$out.lab.log" "$out/lab.log"
 
 table=$out/qemu-compare.txt
 jq -s -r '

@@ -47,63 +47,18 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # A lab VM that froze or stalled as a whole under TCG (seen now and then
 # with nested KVM under QEMU 7.2 TCG; every migration here creates and
-# destroys KVM VMs, which patches kernel text) gives no figures: run it once
-# more, and say so, with what its console said.  Two signs: as in
-# selftests/run-check.sh, the run timed out and a vCPU's clock stopped; or
-# the job made no progress for BENCH_STALL_S (420) seconds: it marks the
-# start and the end of every run in the kernel log ("bench: ..."), and no
-# run takes more than about a minute and a half even on a loaded host.  A
-# stall that comes back on the second run fails "make bench".
-stall=${BENCH_STALL_S:-420}
-tcg_froze() {
-	[ -e "$1/froze" ] && return 0	# lab.sh: the guest's heartbeat stopped
-	[ -e "$1/stalled" ] && return 0
-	grep -q 'timed out' "$1/status" 2>/dev/null &&
-		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
-}
-labpid=''
-trap '[ -z "$labpid" ] || kill -- "-$labpid" 2>/dev/null; exit 130' INT TERM
-lab() {
-	local console=$out/lab/vm0/console.log marks last=-1 since
-	# Its own process group, to stop QEMU with it.
-	setsid "$top/selftests/lab/lab.sh" --job "$top/bench/lab-job.sh" --vms 1 \
-		--timeout "${BENCH_LAB_TIMEOUT:-2400}" "${envs[@]}" --out "$out/lab" &
-	labpid=$!
-	since=$(date +%s)
-	while kill -0 "$labpid" 2>/dev/null; do
-		sleep 10
-		marks=$(grep -c 'bench: ' "$console" 2>/dev/null) || marks=0
-		if [ "$marks" != "$last" ]; then
-			last=$marks
-			since=$(date +%s)
-		elif [ "$marks" -gt 0 ] && [ $(($(date +%s) - since)) -gt "$stall" ]; then
-			echo "== bench: no progress in the lab VM for $stall s: stopping it; its console said:"
-			grep -m 6 -E "soft lockup|rcu: INFO|stalls on CPUs|blocked for more than|timer wakeup|BUG:" \
-				"$console" | sed 's/^/   /'
-			kill -- "-$labpid" 2>/dev/null
-			wait "$labpid" 2>/dev/null
-			labpid=''
-			touch "$out/lab/stalled"
-			return 1
-		fi
-	done
-	wait "$labpid"
-	local rc=$?
-	labpid=''
-	return $rc
-}
+# destroys KVM VMs, which patches kernel text) gives no figures: lab.sh
+# runs it once more (--retry-on-freeze) and says so.  Besides the guest
+# heartbeat, a stall is the job making no progress for LAB_STALL_S (420)
+# seconds: it marks the start and the end of every run in the kernel log
+# ("bench: ..."), and no run takes more than about a minute and a half
+# even on a loaded host.  A stall that comes back fails "make bench".
+export LAB_STALL_S=${BENCH_STALL_S:-${LAB_STALL_S:-420}}
 rc=0
 echo "== bench: one lab VM (perftest, heca probes, the mode sweep); this takes a while"
-if ! lab; then
-	if tcg_froze "$out/lab"; then
-		echo "== bench: the VM froze or stalled (kept in build/bench/lab-froze): running it again"
-		rm -rf "$out/lab-froze"
-		mv "$out/lab" "$out/lab-froze"
-		lab || rc=1
-	else
-		rc=1
-	fi
-fi
+"$top/tools/lab/lab.sh" --retry-on-freeze --progress 'bench: ' --out "$out/lab" \
+	--job "$top/bench/lab-job.sh" --vms 1 --timeout "${BENCH_LAB_TIMEOUT:-2400}" \
+	"${envs[@]}" || rc=1
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 res=$out/lab/vm0/results.jsonl

@@ -18,7 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 #include "heca_migrate.h"
 

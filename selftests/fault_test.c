@@ -13,7 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 
 #define MEM		(16 * MiB)

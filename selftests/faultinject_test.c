@@ -28,7 +28,7 @@
  *   (lab.sh fails the run on any).
  *
  * Needs CONFIG_FAULT_INJECTION_DEBUG_FS with FAILSLAB and FAIL_PAGE_ALLOC
- * (the debug kernel of selftests/debug/, "make check-debug"); skips on a
+ * (the debug kernel of tools/testing/debug-kernel/, "make check-debug"); skips on a
  * kernel without them, such as Debian's.  RDMA variants need the lab's
  * soft-RoCE pair.  HECA_FI_VERBOSE (default 1): the "verbose" level of the
  * fault attributes (2 adds a stack trace per injected failure to the kernel
@@ -45,7 +45,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -1188,5 +1188,5 @@ int main(int argc, char **argv)
 		ksft_test_result_skip("faultinject_test: %s\n", why);
 		return ksft_exit_pass();
 	}
-	return test_harness_run(argc, argv);
+	return heca_harness_run(argc, argv);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The lab's network, as its job environment describes it
- * (selftests/lab/README.md), for the tests that use the soft-RoCE pair
+ * (tools/lab/README.md), for the tests that use the soft-RoCE pair
  * (selftests/lib/lab.c).  One VM has a veth pair va/vb with an rxe device
  * on each end: LAB_SELF_IP on va (the source's side, the first LAB_RXE
  * device), LAB_PEER_IP on vb (the destination's, the second).  Unset, the

@@ -40,7 +40,7 @@ const char *heca_repo(void);
 /*
  * Whether the outcome of the migration policy and timing relations are
  * asserted: not when HECA_NO_TIMING is set, as the debug lane does
- * (selftests/debug/check.sh).  Under KASAN, lockdep and kmemleak in TCG a
+ * (tools/testing/debug-kernel/check.sh).  Under KASAN, lockdep and kmemleak in TCG a
  * 64 MiB pre-copy round takes minutes, so whether pre-copy converges before
  * its timeout, or how downtime scales, says nothing about heca there; the
  * contents of every page are still checked.

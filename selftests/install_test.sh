@@ -10,7 +10,7 @@
 # the tool.  KTAP on stdout; exit status non-zero if a check failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/selftests/lab/lib.sh"
+. "$top/tools/lab/lib.sh"
 kver=${KVER:-$(make -s --no-print-directory -C "$top" kver)}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 #include "heca_vmm.h"
 #include "guests/kvm/kvm_guest.h"

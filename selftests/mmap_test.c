@@ -12,7 +12,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 
 #define REGION_SIZE	(16 * MiB)

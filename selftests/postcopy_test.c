@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"

@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 #include "heca_verify_guest.h"
 #include "guests/kvm/kvm_guest.h"

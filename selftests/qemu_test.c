@@ -45,7 +45,7 @@
 
 #include <linux/heca.h>
 #include "heca.h"
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "guests/multiboot/heca_guest.h"
 
 #define MiB			(1ull << 20)

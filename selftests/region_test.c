@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 
 FIXTURE(ctl) {

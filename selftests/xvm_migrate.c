@@ -15,7 +15,7 @@
  * registers at pause; heca carries the memory.  The guest keeps dirtying
  * its memory at the source during the rounds and verifies every page at
  * the destination; both sides print their figures.  Without HECA_XVM_ROLE
- * the test skips (selftests/lab/two-vm.sh runs it, not run-suite.sh).
+ * the test skips (tools/lab/two-vm.sh runs it, not run-suite.sh).
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -24,7 +24,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "kselftest_harness.h"
+#include "heca_harness.h"
 #include "heca_test.h"
 #include "heca_verify_guest.h"
 #include "heca_migrate.h"
@@ -196,7 +196,7 @@ TEST_F_TIMEOUT(xvm, migrate, 900)
 	int ctl, fd, side, err;
 
 	if (!role || !ip)
-		SKIP(return, "run by selftests/lab/two-vm.sh (HECA_XVM_ROLE)");
+		SKIP(return, "run by tools/lab/two-vm.sh (HECA_XVM_ROLE)");
 	dest = !strcmp(role, "dest");
 	ASSERT_TRUE(dest || !strcmp(role, "source"));
 	ASSERT_LE(16 * MiB, mem);

@@ -2,24 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hecactl's session commands against the real heca.ko: a lab job (run as
-# root in the lab VMs by selftests/lab/lab.sh) that migrates a region's
+# root in the lab VMs by tools/lab/lab.sh) that migrates a region's
 # memory with 'hecactl receive' and 'hecactl migrate' and checks every page,
 # the figures of 'hecactl status', and a few refusals.  No guest runs: the
 # source region is filled through a mapping (python3), the destination
 # region is read back through one after completion.
 #
-#   selftests/lab/lab.sh --job tools/hecactl/tests/lab_session.sh
+#   tools/lab/lab.sh --job tools/hecactl/tests/lab_session.sh
 #       one VM: source and destination regions in the same kernel, over
 #       127.0.0.1 and [::1]
-#   selftests/lab/lab.sh --vms 2 --job tools/hecactl/tests/lab_session.sh
+#   tools/lab/lab.sh --vms 2 --job tools/hecactl/tests/lab_session.sh
 #       two VMs: VM0 migrates to VM1 over the lab link
 #
 # Writes $LAB_OUT/hecactl-session.tap (KTAP) and the commands' output beside
 # it.  HECA_LAB_MB: region size in MiB (64).
 set -uo pipefail
-repo=${LAB_REPO:?run by selftests/lab/lab.sh}
+repo=${LAB_REPO:?run by tools/lab/lab.sh}
 out=${LAB_OUT:?}
-. "$repo/selftests/lab/lib.sh"
+. "$repo/tools/lab/lib.sh"
 
 hecactl=$repo/tools/hecactl/hecactl
 mb=${HECA_LAB_MB:-64}

@@ -4,7 +4,7 @@
 # lab.sh: run a job script as root inside one or two QEMU (TCG) VMs that boot
 # the host's kernel, see the host's / read-only over 9p, have KVM and
 # soft-RoCE (rxe) devices, and write results to OUT/vmN on the host.
-# See selftests/lab/README.md.
+# See tools/lab/README.md.
 set -euo pipefail
 
 # Physical paths (no symlinks): the guest resolves symlinks in its own tree.
@@ -15,7 +15,8 @@ usage() {
 	cat >&2 <<EOF
 usage: $0 --job SCRIPT [--vms 1|2] [--out DIR] [--timeout SECONDS] [--mem MB]
           [--env NAME=VALUE]... [--append 'KERNEL ARGS'] [--verbose]
-          [--kernel IMAGE --modroot DIR] [-- ARGS...]
+          [--kernel IMAGE --modroot DIR] [--progress REGEX] [--retry-on-freeze]
+          [-- ARGS...]
   --job      script run in each VM as: chroot /host /bin/bash SCRIPT ARGS...
   --vms      number of VMs (default 1)
   --out      results directory (default build/lab/runs/<time>-<job>)
@@ -30,9 +31,18 @@ usage: $0 --job SCRIPT [--vms 1|2] [--out DIR] [--timeout SECONDS] [--mem MB]
   --modroot  that kernel's modules: DIR/lib/modules/<release>, as made by
              "make INSTALL_MOD_PATH=DIR modules_install"; bound over
              /lib/modules in the guest (default \$LAB_MODROOT)
+  --progress a job that prints lines matching REGEX as it goes (to the
+             kernel log or its output, e.g. "bench: "): once one was seen in
+             vmN/console.log or vmN/job.log, no new one for LAB_STALL_S
+             seconds (420) means a VM stalled: the run stops, fails and
+             writes OUT/stalled
+  --retry-on-freeze
+             a run in which a VM froze as a whole under TCG (below) says
+             nothing about heca: keep it as OUT-froze and run it once more
 A VM whose guest heartbeat (every 10 s) stops for LAB_FREEZE_S seconds (300)
-while its job runs froze as a whole: the run stops, fails and writes OUT/froze
-(make check runs it once more).
+while its job runs froze as a whole: the run stops, fails and writes OUT/froze.
+A run that timed out while a guest said "timer wakeup didn't happen" (a vCPU
+clock stopped) froze as well.
 env: KVER=<version> picks the host's kernel (default: newest with
 /boot/vmlinuz-V and /lib/modules/V/build); LAB_BZIMAGE=1 boots the bzImage
 instead of its vmlinux (PVH entry).
@@ -44,9 +54,17 @@ msg() { echo "lab: $*"; }
 die() { echo "lab: error: $*" >&2; exit 2; }
 
 job='' vms=1 out='' timeout=1200 mem=${MEM:-2048} append='' verbose=0
-kimage=${LAB_KERNEL:-} modroot=${LAB_MODROOT:-}
-declare -a jenv=() jargs=()
+kimage=${LAB_KERNEL:-} modroot=${LAB_MODROOT:-} progress='' retry=0
+declare -a jenv=() jargs=() again=()
 while [ $# -gt 0 ]; do
+	# again: the arguments for a second run (--retry-on-freeze), less
+	# --out and --retry-on-freeze themselves.
+	case "$1" in
+	--out | --retry-on-freeze) ;;
+	--) again+=("$@") ;;
+	-v | --verbose | -h | --help) again+=("$1") ;;
+	*) again+=("$1" "${2:-}") ;;
+	esac
 	case "$1" in
 	--job) job=${2:?}; shift 2 ;;
 	--vms) vms=${2:?}; shift 2 ;;
@@ -57,6 +75,8 @@ while [ $# -gt 0 ]; do
 	--env) jenv+=("${2:?}"); shift 2 ;;
 	--kernel) kimage=${2:?}; shift 2 ;;
 	--modroot) modroot=${2:?}; shift 2 ;;
+	--progress) progress=${2:?}; shift 2 ;;
+	--retry-on-freeze) retry=1; shift ;;
 	--) shift; jargs=("$@"); break ;;
 	-v|--verbose) verbose=1; shift ;;
 	-h|--help) usage ;;
@@ -79,6 +99,42 @@ for v in "${jenv[@]}" "${jargs[@]}"; do
 done
 
 job=$(realpath -e "$job") || die "no such job script"
+
+build=$repo/build/lab
+[ -n "$out" ] || out=$build/runs/$(date +%Y%m%d-%H%M%S)-$(basename "$job" .sh)-$$
+
+# froze_run DIR: did the run in DIR fail because a VM froze or stalled as
+# a whole under TCG?  Seen now and then with nested KVM under QEMU 7.2 TCG
+# (a vCPU stuck in the int3 of kernel text patching, or every vCPU idle with
+# its clock stopped).  Any other failure counts as it is: a heca bug that
+# froze the VM would do it again on the second run.
+froze_run() {
+	[ -e "$1/froze" ] || [ -e "$1/stalled" ] && return 0
+	grep -q 'timed out' "$1/status" 2>/dev/null &&
+		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
+}
+if [ $retry = 1 ]; then
+	# In the background, so that a signal to this shell stops the run
+	# (its EXIT trap kills QEMU).
+	child=''
+	trap '[ -z "$child" ] || kill "$child" 2>/dev/null; exit 130' INT TERM
+	once() {
+		"$0" "${again[@]}" --out "$out" &
+		child=$!
+		wait "$child"
+	}
+	r=0
+	once || r=$?
+	if [ $r != 0 ] && froze_run "$out"; then
+		msg "$(cat "$out/froze" "$out/stalled" 2>/dev/null | tr '\n' ' ')froze under TCG" \
+			"(not a heca failure; kept in $out-froze): running it again"
+		rm -rf "$out-froze"
+		mv "$out" "$out-froze"
+		r=0
+		once || r=$?
+	fi
+	exit $r
+fi
 [ -f "$job" ] || die "$job is not a file"
 
 # The guest mounts tmpfs over /tmp, /run, /var/tmp and /dev/shm of its view
@@ -174,7 +230,6 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt
 
 # --- initramfs: busybox, /init and the modules needed to mount the 9p root.
 # Cached in build/lab/; rebuilt when any input changes.
-build=$repo/build/lab
 mkdir -p "$build"
 initrd=$build/initramfs-$KVER.cpio
 build_initramfs() {
@@ -255,10 +310,9 @@ if [ -z "$kimage" ] && [ "${LAB_BZIMAGE:-0}" != 1 ] && grep -qx 'CONFIG_PVH=y' "
 fi
 
 # --- output directory
-[ -n "$out" ] || out=$build/runs/$(date +%Y%m%d-%H%M%S)-$(basename "$job" .sh)-$$
 mkdir -p "$out"
 out=$(realpath "$out")
-rm -rf "$out"/vm0 "$out"/vm1 "$out/summary" "$out/froze"
+rm -rf "$out"/vm0 "$out"/vm1 "$out/summary" "$out/froze" "$out/stalled"
 echo "fail: incomplete run" >"$out/status"
 msg "kernel $KVER ($kernel), $vms VM(s), job $job"
 msg "output in $out"
@@ -378,9 +432,24 @@ frozen() {
 	[ $(($(date +%s) - last)) -gt "$freeze_s" ]
 }
 
+# stalled: the jobs printed a line matching --progress REGEX to a console or
+# their output once, then no new one for LAB_STALL_S seconds (420).
+stall_s=${LAB_STALL_S:-420}
+marks=-1 marked=$SECONDS
+stalled() {
+	local m
+	[ -n "$progress" ] && [ -e "$out/vm0/job.start" ] && [ ! -e "$out/vm0/job.rc" ] || return 1
+	m=$(cat "$out"/vm*/console.log "$out"/vm*/job.log 2>/dev/null | grep -cE -- "$progress") || m=0
+	if [ "$m" != "$marks" ]; then
+		marks=$m marked=$SECONDS
+		return 1
+	fi
+	[ "$m" -gt 0 ] && [ $((SECONDS - marked)) -gt "$stall_s" ]
+}
+
 # --- wait for the VMs, bounded by --timeout
 deadline=$((SECONDS + timeout))
-timed_out=0 froze=''
+timed_out=0 froze='' stall=0
 while :; do
 	alive=0
 	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -388,8 +457,9 @@ while :; do
 	for n in "${!pids[@]}"; do
 		frozen "$n" && froze+="${froze:+ }vm$n"
 	done
-	if [ -n "$froze" ] || [ $SECONDS -ge $deadline ]; then
-		[ -n "$froze" ] || timed_out=1
+	stalled && stall=1
+	if [ -n "$froze" ] || [ $stall = 1 ] || [ $SECONDS -ge $deadline ]; then
+		[ -n "$froze" ] || [ $stall = 1 ] || timed_out=1
 		for n in "${!pids[@]}"; do vcpu_state "$n"; done
 		for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 		sleep 2
@@ -487,9 +557,15 @@ count_tap() {
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 [ $timed_out = 0 ] || fail "timed out after $timeout s (--timeout); VMs killed"
 if [ -n "$froze" ]; then
-	# run-check.sh and bench/ run such a run once more (see "froze").
+	# --retry-on-freeze runs such a run once more (see froze_run).
 	echo "$froze" >"$out/froze"
 	fail "$froze froze: no guest heartbeat for $freeze_s s while the job ran; VMs killed (vCPUs: vmN/vcpus.txt)"
+fi
+if [ $stall = 1 ]; then
+	echo "vm0" >"$out/stalled"
+	fail "stalled: no new '$progress' line for $stall_s s while the job ran; VMs killed; the consoles said:"
+	grep -m 6 -E "soft lockup|rcu: INFO|stalls on CPUs|blocked for more than|timer wakeup|BUG:" \
+		"$out"/vm*/console.log | sed 's/^/    /'
 fi
 for n in "${!qrc[@]}"; do
 	d=$out/vm$n

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main part of `make demo`, run by selftests/lab/lab.sh --vms 2 in both
+# The main part of `make demo`, run by tools/lab/lab.sh --vms 2 in both
 # lab VMs: a stock Debian QEMU guest (-accel kvm, nested) with its RAM on a
 # heca region runs on VM0, rewriting and checking its memory; "hecactl
 # migrate --qmp --mode hybrid --timeout 10" moves it, running, to VM1, where
@@ -12,10 +12,10 @@
 set -uo pipefail
 repo=${LAB_REPO:?}
 out=${LAB_OUT:?}
-. "$repo/selftests/lab/lib.sh"
+. "$repo/tools/lab/lib.sh"
 QM_MB=${DEMO_QEMU_MB:-256}
 QM_HYBRID_TIMEOUT=${DEMO_TIMEOUT_S:-10}
-. "$repo/selftests/lab/qemu-migrate.sh"
+. "$repo/tools/lab/qemu-migrate.sh"
 
 report=$out/demo-qemu.txt
 : >"$report"

@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# job.sh: in-guest job of the debug lane (selftests/debug/check.sh, "make
+# job.sh: in-guest job of the debug lane (tools/testing/debug-kernel/check.sh, "make
 # check-debug"): one of the lab's jobs, with heca.ko and the tests taken from
 # LAB_SUITE_REPO, the tree whose kernel/heca.ko is built for the debug
 # kernel, framed by kmemleak:
 #
-#   lab.sh ... --job selftests/debug/job.sh -- suite [TEST...]   run-suite.sh
-#   lab.sh --vms 2 ... --job selftests/debug/job.sh -- two-vm     two-vm.sh
+#   lab.sh ... --job tools/testing/debug-kernel/job.sh -- suite [TEST...]   run-suite.sh
+#   lab.sh --vms 2 ... --job tools/testing/debug-kernel/job.sh -- two-vm     two-vm.sh
 #
 # kmemleak, in each VM: after the job (heca unloaded by it), wait, scan twice,
 # read the report.  kmemleak.tap: kmemleak_clean fails on any unreferenced
@@ -28,9 +28,9 @@
 # and kmemleak_clean is skipped.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lab/lib.sh"
+. "$here/../../lab/lib.sh"
 
-out=${LAB_OUT:?run in the lab: see selftests/debug/check.sh}
+out=${LAB_OUT:?run in the lab: see tools/testing/debug-kernel/check.sh}
 kml=/sys/kernel/debug/kmemleak
 up() { cut -d' ' -f1 /proc/uptime; }
 
@@ -45,9 +45,9 @@ kmemleak_scan() {
 what=${1:-suite}
 shift || true
 case $what in
-suite) bash "$here/../lab/run-suite.sh" "$@" ;;
+suite) bash "$here/../../lab/run-suite.sh" "$@" ;;
 # two-vm.sh takes heca.ko and xvm_migrate from LAB_REPO.
-two-vm) LAB_REPO=${LAB_SUITE_REPO:-$LAB_REPO} bash "$here/../lab/two-vm.sh" "$@" ;;
+two-vm) LAB_REPO=${LAB_SUITE_REPO:-$LAB_REPO} bash "$here/../../lab/two-vm.sh" "$@" ;;
 *) echo "job.sh: suite or two-vm, not '$what'" >&2; false ;;
 esac
 rc=$?

@@ -6,10 +6,10 @@
 # linux-source-6.1 tarball into a cache outside the repository, with its
 # modules installed and its build tree kept for out-of-tree module builds.
 #
-#   selftests/debug/build-kernel.sh            build if needed, print paths
-#   selftests/debug/build-kernel.sh --print    print paths; exit 1 if not built
-#   selftests/debug/build-kernel.sh --config   only make and check the .config
-#   selftests/debug/build-kernel.sh --rebuild  build again, replace the cache
+#   tools/testing/debug-kernel/build-kernel.sh            build if needed, print paths
+#   tools/testing/debug-kernel/build-kernel.sh --print    print paths; exit 1 if not built
+#   tools/testing/debug-kernel/build-kernel.sh --config   only make and check the .config
+#   tools/testing/debug-kernel/build-kernel.sh --rebuild  build again, replace the cache
 #
 # stdout is only KEY=VALUE lines (eval-able), progress goes to stderr:
 #   HECA_DEBUG_KVER      kernel release (uname -r in the VM)
@@ -25,7 +25,7 @@
 #   HECA_DEBUG_JOBS     make -j (default: nproc)
 #   HECA_DEBUG_NICE     nice level of the compile (default 19)
 #
-# Patches in selftests/debug/patches/*.patch (fixes for known 6.1 bugs that
+# Patches in tools/testing/debug-kernel/patches/*.patch (fixes for known 6.1 bugs that
 # would fire a checker on every run) are applied to the source, in name order.
 #
 # The cache entry is <root>/<key>, key = source package version + base config

@@ -4,21 +4,21 @@
 # make demo: two lab VMs, each with its own kernel and heca.ko.  A stock
 # Debian QEMU guest (-accel kvm, nested) whose RAM is a heca region runs on
 # VM0, rewriting and checking its memory; hecactl migrates it in hybrid mode
-# to VM1, driving QEMU over QMP on both sides (selftests/demo-qemu-job.sh).
+# to VM1, driving QEMU over QMP on both sides (tools/testing/demo-qemu-job.sh).
 # The guest goes on at the destination and verifies every page there.
 # Output: build/demo/ (vmN/demo-qemu.txt and the files of both sides).
 # HECA_LAB_SH runs another lab script (for working on this one).
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-lab=${HECA_LAB_SH:-selftests/lab/lab.sh}
+lab=${HECA_LAB_SH:-tools/lab/lab.sh}
 out=build/demo
 fail=
 
 [ -x "$lab" ] || { echo "demo: no $lab" >&2; exit 1; }
 rm -rf "$out"
 
-"$lab" --vms 2 --job "$PWD/selftests/demo-qemu-job.sh" --out "$out"
+"$lab" --retry-on-freeze --vms 2 --job "$PWD/tools/testing/demo-qemu-job.sh" --out "$out"
 rc=$?
 
 echo

@@ -3,9 +3,9 @@
 # Kernel-style lint for heca, with the kernel's own tools taken at run time
 # from Debian's linux-source-6.1 tarball (nothing of them is kept here).
 #
-#   selftests/lint.sh checkpatch   checkpatch.pl --strict over kernel/ and uapi/
+#   tools/testing/lint.sh checkpatch   checkpatch.pl --strict over kernel/ and uapi/
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$top/build/lint
 tarball=${LINUX_SOURCE_TARBALL:-$(ls /usr/src/linux-source-6.*.tar.xz 2>/dev/null | sort -V | tail -n 1)}
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# smoke.sh: self-test of the one-VM lab (lab.sh --job selftests/lab/smoke.sh):
+# smoke.sh: self-test of the one-VM lab (lab.sh --job tools/lab/smoke.sh):
 # /dev/kvm answers, both rxe devices are up, and an RDMA READ latency test
 # runs from rxe0 (va, LAB_SELF_IP) to rxe1 (vb, LAB_PEER_IP) with its packets
 # crossing the veth pair.

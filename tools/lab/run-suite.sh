@@ -7,17 +7,20 @@
 # module.tap (module_load, module_unload), suite.tap (tests found), and
 # <name>.tap per test (its stdout; stderr in <name>.stderr).
 #
-#   selftests/lab/lab.sh --job selftests/lab/run-suite.sh [-- TEST...]
-#   LAB_TESTS="foo bar_test" selftests/lab/lab.sh --job selftests/lab/run-suite.sh
+#   tools/lab/lab.sh --job tools/lab/run-suite.sh [-- TEST...]
+#   LAB_TESTS="foo bar_test" tools/lab/lab.sh --job tools/lab/run-suite.sh
 #
 # TEST names may omit "_test".  LAB_TEST_TIMEOUT: seconds per test (600).
+# LAB_TEST_ARGS: arguments for each test binary, e.g. one case alone:
+#   LAB_TESTS=postcopy LAB_TEST_ARGS="-r mig.plain_tcp.peer_gone" tools/lab/lab.sh ...
+# (selftests/heca_harness.h: -l lists the cases, -t/-f/-v/-r choose).
 # LAB_SUITE_REPO: take heca.ko and the tests from another tree than LAB_REPO.
 # Each test runs with cwd /tmp and HECA_REPO set to that tree.
 set -euo pipefail
 here=$(dirname "$0")
 . "$here/lib.sh"
 
-repo=${LAB_SUITE_REPO:-${LAB_REPO:?run in the lab: selftests/lab/lab.sh --job $0}}
+repo=${LAB_SUITE_REPO:-${LAB_REPO:?run in the lab: tools/lab/lab.sh --job $0}}
 out=${LAB_OUT:?}
 limit=${LAB_TEST_TIMEOUT:-600}
 ko=$repo/kernel/heca.ko
@@ -74,13 +77,14 @@ tap_end
 
 # run_one BIN: BIN's stdout is its TAP file.  A run that ends without
 # explaining itself (crash, timeout, no results) gets a synthesized "not ok".
+read -ra test_args <<<"${LAB_TEST_ARGS:-}"
 run_one() {
 	local bin=$1 name tap rc=0 n nf why='' t0=$SECONDS
 	name=$(basename "$bin")
 	tap=$out/$name.tap
 	echo "== $name (timeout $limit s)"
 	kmsg "start $name"
-	(cd /tmp && HECA_REPO=$repo exec timeout -k 10 "$limit" "$bin") \
+	(cd /tmp && HECA_REPO=$repo exec timeout -k 10 "$limit" "$bin" "${test_args[@]}") \
 		>"$tap" 2>"$out/$name.stderr" || rc=$?
 	kmsg "end $name, exit $rc"
 	n=$(grep -cE '^(not )?ok [0-9]+' "$tap" || true)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# two-vm.sh: job for "lab.sh --vms 2 --job selftests/lab/two-vm.sh": proves
+# two-vm.sh: job for "lab.sh --vms 2 --job tools/lab/two-vm.sh": proves
 # that the rxe devices of the two VMs exchange RDMA traffic.  VM1 serves,
 # VM0 is the client; each VM writes $LAB_OUT/two-vm-rdma.tap.
 #

@@ -5,7 +5,7 @@
 # driven by "hecactl migrate --qmp" at the source and "hecactl receive --qmp"
 # at the destination: heca carries the RAM (a heca region, QEMU's
 # x-ignore-shared), QEMU its CPU and device state.  Sourced by two-vm.sh
-# (step qemu_migrate) and selftests/demo-qemu-job.sh, after lib.sh.
+# (step qemu_migrate) and tools/testing/demo-qemu-job.sh, after lib.sh.
 #
 # The guest is selftests/guests/multiboot in mode=sweep: it keeps rewriting
 # its memory, checking each page's previous generation before it writes the

@@ -6,13 +6,13 @@
 # heca.ko against it in build/debug/tree/kernel (a copy of kernel/: the
 # stock build in kernel/ is left alone), and runs the lab's jobs on that
 # kernel: the one-VM selftest suite, then the two-VM tests, each in
-# selftests/debug/job.sh, which adds the kmemleak check.  Any KASAN,
+# tools/testing/debug-kernel/job.sh, which adds the kmemleak check.  Any KASAN,
 # lockdep, debugobjects, KFENCE or other kernel report fails the run
 # (lab.sh's splat scan), as does any unreferenced object (kmemleak).
 #
-#   selftests/debug/check.sh            everything
-#   LAB_TESTS="region faultinject" selftests/debug/check.sh     some tests
-#   HECA_DEBUG_TWO_VM=0 selftests/debug/check.sh                no two-VM run
+#   tools/testing/debug-kernel/check.sh            everything
+#   LAB_TESTS="region faultinject" tools/testing/debug-kernel/check.sh     some tests
+#   HECA_DEBUG_TWO_VM=0 tools/testing/debug-kernel/check.sh                no two-VM run
 #
 # Environment: HECA_DEBUG_OUT (results, default build/check-debug),
 # LAB_TEST_TIMEOUT (per test, default 1200 s), HECA_DEBUG_SUITE_TIMEOUT (the
@@ -22,7 +22,7 @@
 # build-kernel.sh's HECA_DEBUG_* variables.  The last line is "N passed,
 # N failed, N skipped"; the exit status is non-zero if anything failed.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd -P)
+top=$(cd "$(dirname "$0")/../../.." && pwd -P)
 out=${HECA_DEBUG_OUT:-$top/build/check-debug}
 tree=$top/build/debug/tree
 start=$(date +%s)
@@ -34,8 +34,8 @@ die() {
 }
 
 # --- the kernel (from the cache, or built: 14-36 min on two cores)
-msg "debug kernel (selftests/debug/build-kernel.sh)"
-env=$("$top/selftests/debug/build-kernel.sh") || die "the debug kernel did not build"
+msg "debug kernel (tools/testing/debug-kernel/build-kernel.sh)"
+env=$("$top/tools/testing/debug-kernel/build-kernel.sh") || die "the debug kernel did not build"
 eval "$env"
 kernel_s=$(($(date +%s) - start))
 
@@ -90,7 +90,7 @@ common=(--kernel "$HECA_DEBUG_BZIMAGE" --modroot "$HECA_DEBUG_MODROOT"
 	--env "LAB_SUITE_REPO=$tree"
 	--env "LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-1200}"
 	--env "HECA_NO_TIMING=1"
-	--job "$top/selftests/debug/job.sh")
+	--job "$top/tools/testing/debug-kernel/job.sh")
 # HECA_NO_TIMING: a 64 MiB pre-copy round takes minutes on this kernel, so
 # the tests check every page but not how the policy ended or how downtime
 # scales (downtime_test skips; selftests/heca_test.h).  The two-VM job runs
@@ -102,23 +102,12 @@ two_vm_env=(--env "TWO_VM_STEPS=${HECA_DEBUG_TWO_VM_STEPS:-ping rdma_read_lat rp
 	--env "XVM_TIMEOUT=${HECA_DEBUG_XVM_TIMEOUT:-2400}"
 	--env "STEP_TIMEOUT=${HECA_DEBUG_STEP_TIMEOUT:-2400}")
 
-# Same as selftests/run-check.sh: a run in which a VM froze as a whole
-# under TCG says nothing about heca and is run once more.
-tcg_froze() {
-	[ -e "$1/froze" ] && return 0	# lab.sh: the guest's heartbeat stopped
-	grep -q 'timed out' "$1/status" 2>/dev/null &&
-		grep -qs "timer wakeup didn't happen" "$1"/vm*/console.log
-}
+# A run in which a VM froze as a whole under TCG says nothing about heca
+# and is run once more (lab.sh --retry-on-freeze).
 lab() {
 	local name=$1 t0=$SECONDS r=0
 	shift
-	"$top/selftests/lab/lab.sh" --out "$out/$name" "$@" || r=$?
-	if [ $r != 0 ] && tcg_froze "$out/$name"; then
-		msg "$name: the VM froze under TCG (not a heca failure): running it again"
-		mv "$out/$name" "$out/$name-froze"
-		r=0
-		"$top/selftests/lab/lab.sh" --out "$out/$name" "$@" || r=$?
-	fi
+	"$top/tools/lab/lab.sh" --retry-on-freeze --out "$out/$name" "$@" || r=$?
 	echo "$name $((SECONDS - t0))" >>"$out/times"
 	return $r
 }
@@ -140,5 +129,5 @@ while read -r name secs; do
 	msg "$name ${secs} s"
 done <"$out/times"
 msg "took $(($(date +%s) - start)) s"
-"$top/selftests/lab/summarize" "${runs[@]}" || rc=1
+"$top/tools/lab/summarize" "${runs[@]}" || rc=1
 exit $rc
