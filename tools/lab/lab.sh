@@ -119,7 +119,8 @@ if [ $retry = 1 ]; then
 	child=''
 	trap '[ -z "$child" ] || kill "$child" 2>/dev/null; exit 130' INT TERM
 	once() {
-		"$0" "${again[@]}" --out "$out" &
+		# --out first: "${again[@]}" may end with "-- JOB ARGS".
+		"$0" --out "$out" "${again[@]}" &
 		child=$!
 		wait "$child"
 	}
