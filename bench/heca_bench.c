@@ -230,7 +230,7 @@ static double param_value(const char *name)
 static void add_params(json_object *o)
 {
 	static const char *const names[] = {
-		"prefetch_ahead", "prefetch_behind", "max_inflight", "max_urgent",
+		"prefetch_max", "max_inflight", "max_urgent",
 	};
 	unsigned int i;
 
@@ -778,7 +778,7 @@ static int cmd_probe(int argc, char **argv)
 		.mem = 64 * MiB, .samples = 200, .label = "",
 	};
 	const unsigned int stride = 64;	/* pages between two probes */
-	char old_ahead[16] = "", old_behind[16] = "", old_inflight[16] = "";
+	char old_prefetch[16] = "", old_inflight[16] = "";
 	struct side src = { .fd = -1, .mem = MAP_FAILED };
 	struct side dst = { .fd = -1, .mem = MAP_FAILED };
 	struct heca_stats before, after, ds, ss;
@@ -815,13 +815,10 @@ static int cmd_probe(int argc, char **argv)
 	ph[1] = now_ns();
 	if (o.no_prefetch) {
 		/* One page per fault: the READ of ib_read_lat -s 4096. */
-		err = heca_module_param("prefetch_ahead", "0", old_ahead,
-					sizeof(old_ahead));
-		if (!err)
-			err = heca_module_param("prefetch_behind", "0", old_behind,
-						sizeof(old_behind));
+		err = heca_module_param("prefetch_max", "0", old_prefetch,
+					sizeof(old_prefetch));
 		if (err) {
-			failed = "setting heca's prefetch parameters";
+			failed = "setting heca's prefetch_max";
 			goto out;
 		}
 	}
@@ -939,10 +936,8 @@ out:
 	}
 	side_close(&src, ctl);
 	side_close(&dst, ctl);
-	if (old_ahead[0])
-		heca_module_param("prefetch_ahead", old_ahead, NULL, 0);
-	if (old_behind[0])
-		heca_module_param("prefetch_behind", old_behind, NULL, 0);
+	if (old_prefetch[0])
+		heca_module_param("prefetch_max", old_prefetch, NULL, 0);
 	if (old_inflight[0])
 		heca_module_param("max_inflight", old_inflight, NULL, 0);
 	close(ctl);
@@ -1204,11 +1199,10 @@ static void link_table(FILE *f)
 			o = find("probe", probes[j], ts[i], NAN);
 			if (!o)
 				continue;
-			if (getd(o, "prefetch_ahead") + getd(o, "prefetch_behind") > 0)
+			if (getd(o, "prefetch_max") > 0)
 				snprintf(what, sizeof(what),
-					 "heca %s: host faults, prefetch %.0f+%.0f, pull %.0f deep",
-					 ts[i], getd(o, "prefetch_behind"),
-					 getd(o, "prefetch_ahead"),
+					 "heca %s: host faults, prefetch <=%.0f, pull %.0f deep",
+					 ts[i], getd(o, "prefetch_max"),
 					 getd(o, "max_inflight"));
 			else
 				snprintf(what, sizeof(what),

@@ -18,7 +18,7 @@ layers=(
 	"main"
 	"region_dev"
 	"session handshake"
-	"source source_dirty dest_role dest_pull dest_fault dest"
+	"source source_dirty dest_role dest_pull dest_fault dest dest_prefetch"
 	"rdma_main rdma_cm rdma_conn rdma_src rdma_dst rdma_dev rdma_chan rdma transport_tcp transport proto"
 	"state stats region region_mm trace"
 )

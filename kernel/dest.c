@@ -55,16 +55,22 @@ int heca_dest_alloc(struct heca_region *r)
 			     GFP_KERNEL_ACCOUNT);
 	d->redo = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long),
 			   GFP_KERNEL_ACCOUNT);
-	if (!d->present || !d->want || !d->remote || !d->redo) {
+	d->prefetched = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(long),
+				 GFP_KERNEL_ACCOUNT);
+	if (!d->present || !d->want || !d->remote || !d->redo ||
+	    !d->prefetched) {
 		kvfree(d->present);
 		kvfree(d->want);
 		kvfree(d->remote);
 		kvfree(d->redo);
+		kvfree(d->prefetched);
 		kfree(d);
 		return -ENOMEM;
 	}
 	spin_lock_init(&d->lock);
 	INIT_KFIFO(d->urgent);
+	INIT_KFIFO(d->hints);
+	d->pf.window = 1;	/* set by heca_prefetch_reset() per session */
 	init_waitqueue_head(&d->page_wq);
 	init_waitqueue_head(&d->pull_wq);
 	r->dest = d;
@@ -81,6 +87,7 @@ void heca_dest_free(struct heca_region *r)
 	kvfree(d->want);
 	kvfree(d->remote);
 	kvfree(d->redo);
+	kvfree(d->prefetched);
 	kfree(d);
 	r->dest = NULL;
 }
@@ -94,17 +101,13 @@ void heca_dest_wake(struct heca_region *r)
 	wake_up(&r->dest->pull_wq);
 }
 
-/*
- * What a fault on @idx has to do; with @queue, an absent page nobody
- * fetches yet is queued for an urgent fetch (and *@queued set).
- */
-enum heca_page_kind heca_dest_classify(struct heca_region *r, pgoff_t idx,
-				       bool queue, bool *queued)
+/* What a fault on @idx has to do; see heca_dest_classify(). */
+static enum heca_page_kind heca_dest_kind(struct heca_region *r, pgoff_t idx,
+					  bool queue, bool *queued)
 {
 	struct heca_dest *d = r->dest;
 	struct heca_urgent u;
 
-	lockdep_assert_held(&d->lock);
 	if (test_bit(idx, d->present))
 		return HECA_PAGE_MAP;
 	if (d->ready && !test_bit(idx, d->remote))
@@ -123,6 +126,39 @@ enum heca_page_kind heca_dest_classify(struct heca_region *r, pgoff_t idx,
 		/* Full: the background pull gets to it; the fault waits. */
 	}
 	return HECA_PAGE_WAIT;
+}
+
+/**
+ * heca_dest_classify() - what a fault on page @idx has to do
+ * @r:      the destination region; its dest lock held
+ * @idx:    the page
+ * @queue:  the fault's first look: an absent page nobody fetches yet is
+ *          queued for an urgent fetch (and *@queued set), and the fault is
+ *          noted for the prefetch trend (dest_prefetch.c)
+ * @queued: set when an urgent fetch was queued
+ *
+ * Return: the kind of page.
+ */
+enum heca_page_kind heca_dest_classify(struct heca_region *r, pgoff_t idx,
+				       bool queue, bool *queued)
+{
+	struct heca_dest *d = r->dest;
+	enum heca_page_kind kind;
+	bool hit;
+
+	lockdep_assert_held(&d->lock);
+	kind = heca_dest_kind(r, idx, queue, queued);
+	if (!queue || !d->ready || kind == HECA_PAGE_FAIL)
+		return kind;
+	hit = __test_and_clear_bit(idx, d->prefetched);
+	if (hit) {
+		heca_prefetch_touched(d);
+		atomic64_inc(&r->stats.prefetch_used);
+	}
+	if (heca_prefetch_note(d, r->npages, idx,
+			       kind == HECA_PAGE_WAIT && !hit))
+		wake_up(&d->pull_wq);
+	return kind;
 }
 
 bool heca_dest_settled(struct heca_region *r, pgoff_t idx)
@@ -164,6 +200,7 @@ static void heca_dest_want_page(struct heca_region *r, pgoff_t idx)
 		d->nr_want++;
 	} else if (test_bit(idx, d->present)) {
 		__clear_bit(idx, d->present);
+		__clear_bit(idx, d->prefetched);
 		d->nr_fetched--;
 		__set_bit(idx, d->want);
 		d->nr_want++;
@@ -337,6 +374,7 @@ static void heca_fetch_unclaim(struct heca_region *r, struct heca_fetch *f,
 	spin_lock(&d->lock);
 	for (i = from; i < f->count; i++) {
 		__set_bit(f->first + i, d->want);
+		__clear_bit(f->first + i, d->prefetched);
 		d->nr_want++;
 	}
 	spin_unlock(&d->lock);
@@ -393,6 +431,7 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 		if (__test_and_clear_bit(f->first + i, d->redo)) {
 			/* Invalidated while in flight: once more. */
 			__set_bit(f->first + i, d->want);
+			__clear_bit(f->first + i, d->prefetched);
 			d->nr_want++;
 			continue;
 		}
@@ -402,16 +441,19 @@ void heca_fetch_done(struct heca_fetch *f, int err)
 	d->inflight--;
 	if (f->urgent)
 		d->inflight_urgent--;
+	if (f->prefetch)
+		d->inflight_prefetch--;
 	d->last_progress = jiffies;
 	spin_unlock(&d->lock);
 
 	atomic64_inc(&r->stats.requests);
 	if (f->urgent && stored == f->count) {
 		atomic64_inc(&r->stats.pages_on_demand);
-		atomic64_add(stored - 1, &r->stats.pages_prefetched);
 		heca_stats_fault_time(r, ktime_get_ns() - f->t_fault);
-	} else {
+	} else if (!f->urgent) {
 		atomic64_add(stored, &r->stats.pages_prefetched);
+		if (f->prefetch)
+			atomic64_add(stored, &r->stats.prefetch_pages);
 	}
 	if (err)
 		heca_session_fail(r, err, "a fetch failed");
@@ -452,6 +494,7 @@ int heca_dest_prepare(struct heca_region *r)
 	d->round = 0;
 	d->synced = 0;
 	d->switch_ack = false;
+	heca_prefetch_reset(d);
 	spin_unlock(&d->lock);
 	return 0;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heca: the destination role: the puller, the thread of a destination's
- * session that issues its fetches (the pages faults wait for first, with a
- * few neighbours, then the background pull of everything else), acknowledges
+ * session that issues its fetches (the pages faults wait for first, each
+ * alone, then the pages along the faults' trend, dest_prefetch.c, then the
+ * background pull of everything else), acknowledges
  * rounds (SYNCED) and the switchover (SWITCHED), and completes the session
  * (DONE) when every page the source has is here.
  */
@@ -22,14 +23,6 @@
 #include "session.h"
 #include "trace.h"
 
-static unsigned int prefetch_ahead = 8;
-module_param(prefetch_ahead, uint, 0644);
-MODULE_PARM_DESC(prefetch_ahead, "pages fetched after a faulting page (default 8)");
-
-static unsigned int prefetch_behind = 2;
-module_param(prefetch_behind, uint, 0644);
-MODULE_PARM_DESC(prefetch_behind, "pages fetched before a faulting page (default 2)");
-
 /*
  * Background reads in flight.  Few: the link is kept busy by two, and every
  * background read ahead of an urgent one on the wire delays a fault.
@@ -40,73 +33,119 @@ MODULE_PARM_DESC(max_inflight, "background fetch requests in flight per session 
 
 static unsigned int max_urgent = 16;
 module_param(max_urgent, uint, 0644);
-MODULE_PARM_DESC(max_urgent, "fault-driven fetch requests in flight per session (default 16)");
+MODULE_PARM_DESC(max_urgent, "fault-driven fetch requests in flight per session, and as many prefetches (default 16)");
+
+static unsigned int heca_max_urgent(void)
+{
+	return max(READ_ONCE(max_urgent), 1U);
+}
+
+/* A page a fault waits for, alone: nothing else in its READ delays it. */
+static bool heca_dest_claim_urgent(struct heca_dest *d, struct heca_fetch *f)
+{
+	struct heca_urgent u;
+
+	lockdep_assert_held(&d->lock);
+	if (d->inflight_urgent >= heca_max_urgent() ||
+	    !kfifo_get(&d->urgent, &u))
+		return false;
+	/* The fault cleared want for u.idx: the page is ours. */
+	f->first = u.idx;
+	f->count = 1;
+	f->urgent = true;
+	f->fault_idx = u.idx;
+	f->t_fault = u.t_fault;
+	d->inflight_urgent++;
+	return true;
+}
 
 /*
- * Claim the next run of pages to fetch into @f: an urgent page with its
- * neighbours first, else the next run of the background pull.  Returns
- * false when there is nothing to fetch.
+ * The wanted pages of the next prefetch hint: from its first wanted page,
+ * as many as follow it wanted and within the hint.
+ */
+static bool heca_dest_claim_prefetch(struct heca_region *r,
+				     struct heca_fetch *f)
+{
+	struct heca_dest *d = r->dest;
+	struct heca_hint h;
+	pgoff_t idx, end;
+	unsigned int count;
+
+	lockdep_assert_held(&d->lock);
+	if (d->inflight_prefetch >= heca_max_urgent())
+		return false;
+	while (heca_prefetch_next(d, &h)) {
+		end = min_t(pgoff_t, h.first + h.count, r->npages);
+		idx = h.first;
+		while (idx < end && !test_bit(idx, d->want))
+			idx++;
+		count = 0;
+		while (idx + count < end && count < HECA_PROTO_MAX_READ &&
+		       test_bit(idx + count, d->want)) {
+			__clear_bit(idx + count, d->want);
+			__set_bit(idx + count, d->prefetched);
+			count++;
+		}
+		if (!count)
+			continue;
+		d->nr_want -= count;
+		heca_prefetch_issued(d, count);
+		f->first = idx;
+		f->count = count;
+		f->prefetch = true;
+		d->inflight_prefetch++;
+		return true;
+	}
+	return false;
+}
+
+/* The next run of the background pull, from where it left off. */
+static bool heca_dest_claim_pull(struct heca_region *r, struct heca_fetch *f)
+{
+	struct heca_dest *d = r->dest;
+	unsigned int count = 0;
+	pgoff_t idx;
+
+	lockdep_assert_held(&d->lock);
+	if (!d->nr_want ||
+	    d->inflight - d->inflight_urgent - d->inflight_prefetch >=
+	    max(READ_ONCE(max_inflight), 1U))
+		return false;
+	idx = find_next_bit(d->want, r->npages, d->cursor);
+	if (idx >= r->npages)
+		idx = find_first_bit(d->want, r->npages);
+	f->first = idx;
+	while (count < HECA_PROTO_MAX_READ && idx < r->npages &&
+	       test_bit(idx, d->want)) {
+		__clear_bit(idx, d->want);
+		idx++;
+		count++;
+	}
+	d->nr_want -= count;
+	d->cursor = idx;
+	f->count = count;
+	return true;
+}
+
+/*
+ * Claim the next read into @f: a page a fault waits for first, then pages
+ * along the faults' trend, then the next run of the background pull.
+ * Returns false when there is nothing to fetch.
  */
 static bool heca_dest_claim(struct heca_region *r, struct heca_fetch *f)
 {
 	struct heca_dest *d = r->dest;
-	unsigned int ahead = min_t(unsigned int, READ_ONCE(prefetch_ahead),
-				   HECA_PROTO_MAX_READ - 1);
-	unsigned int behind = min_t(unsigned int, READ_ONCE(prefetch_behind),
-				    HECA_PROTO_MAX_READ - 1 - ahead);
-	struct heca_urgent u;
-	pgoff_t first, idx;
-	unsigned int count;
 
 	spin_lock(&d->lock);
-	if (d->inflight_urgent < max(READ_ONCE(max_urgent), 1U) &&
-	    kfifo_get(&d->urgent, &u)) {
-		/* The fault cleared want for u.idx: the page is ours. */
-		first = u.idx;
-		count = 1;
-		while (count <= ahead && first + count < r->npages &&
-		       test_bit(first + count, d->want)) {
-			__clear_bit(first + count, d->want);
-			count++;
-		}
-		while (behind-- && first > 0 && test_bit(first - 1, d->want)) {
-			first--;
-			__clear_bit(first, d->want);
-			count++;
-		}
-		d->nr_want -= count - 1;
-		f->urgent = true;
-		f->fault_idx = u.idx;
-		f->t_fault = u.t_fault;
-		d->inflight_urgent++;
-	} else {
-		if (!d->nr_want ||
-		    d->inflight - d->inflight_urgent >=
-		    max(READ_ONCE(max_inflight), 1U)) {
-			spin_unlock(&d->lock);
-			return false;
-		}
-		idx = find_next_bit(d->want, r->npages, d->cursor);
-		if (idx >= r->npages)
-			idx = find_first_bit(d->want, r->npages);
-		first = idx;
-		count = 0;
-		while (count < HECA_PROTO_MAX_READ && idx < r->npages &&
-		       test_bit(idx, d->want)) {
-			__clear_bit(idx, d->want);
-			idx++;
-			count++;
-		}
-		d->nr_want -= count;
-		d->cursor = idx;
-		f->urgent = false;
+	if (!heca_dest_claim_urgent(d, f) && !heca_dest_claim_prefetch(r, f) &&
+	    !heca_dest_claim_pull(r, f)) {
+		spin_unlock(&d->lock);
+		return false;
 	}
 	/* Stall detection counts from the start of a busy period. */
 	if (!d->inflight++)
 		d->last_progress = jiffies;
 	spin_unlock(&d->lock);
-	f->first = first;
-	f->count = count;
 	return true;
 }
 
@@ -145,9 +184,11 @@ static bool heca_dest_can_claim(struct heca_dest *d)
 {
 	lockdep_assert_held(&d->lock);
 	return (!kfifo_is_empty(&d->urgent) &&
-		d->inflight_urgent < max(READ_ONCE(max_urgent), 1U)) ||
-	       (d->nr_want && d->inflight - d->inflight_urgent <
-		max(READ_ONCE(max_inflight), 1U));
+		d->inflight_urgent < heca_max_urgent()) ||
+	       (!kfifo_is_empty(&d->hints) && d->nr_want &&
+		d->inflight_prefetch < heca_max_urgent()) ||
+	       (d->nr_want && d->inflight - d->inflight_urgent -
+		d->inflight_prefetch < max(READ_ONCE(max_inflight), 1U));
 }
 
 static bool heca_pull_has_work(struct heca_region *r)
@@ -199,7 +240,8 @@ static void heca_pull_issue(struct heca_session *s)
 			return;
 		}
 		err = heca_fetch_alloc_pages(r, f);
-		trace_heca_fetch_issue(r->name, f->first, f->count, f->urgent);
+		trace_heca_fetch_issue(r->name, f->first, f->count,
+				       f->urgent ? 1 : f->prefetch ? 2 : 0);
 		if (!err)
 			err = s->t->read_pages(s->conn, f);
 		if (err) {

@@ -68,6 +68,8 @@ struct heca_role {
  * @pages_zero:	destination: pages allocated zero (the source has none)
  * @pages_on_demand: destination: pages a fault waited for, fetched
  * @pages_prefetched: destination: the other pages fetched
+ * @prefetch_pages: destination: of those, the pages prefetched around faults
+ * @prefetch_used: destination: prefetched pages a fault found later
  * @pages_sent:	source: pages served to reads (TCP)
  * @bytes_rx:	bytes received, headers included
  * @bytes_tx:	bytes sent, headers included
@@ -90,6 +92,8 @@ struct heca_region_stats {
 	atomic64_t pages_zero;
 	atomic64_t pages_on_demand;
 	atomic64_t pages_prefetched;
+	atomic64_t prefetch_pages;
+	atomic64_t prefetch_used;
 	atomic64_t pages_sent;
 	atomic64_t bytes_rx;
 	atomic64_t bytes_tx;

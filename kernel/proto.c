@@ -24,6 +24,7 @@ static_assert(sizeof(struct heca_msg_mr) == 16);
 static_assert(sizeof(struct heca_msg_cm) == 20 + HECA_TOKEN_BYTES);
 static_assert(sizeof(struct heca_msg_cm_reject) == 12);
 static_assert(sizeof(struct heca_msg_round) == 16);
+static_assert(sizeof(struct heca_msg_channel) == 16 + HECA_TOKEN_BYTES);
 
 /* Payload bounds of each message type, in bytes. */
 static const struct {
@@ -53,6 +54,8 @@ static const struct {
 	[HECA_MSG_SYNCED] = { sizeof(struct heca_msg_round),
 			      sizeof(struct heca_msg_round) },
 	[HECA_MSG_SWITCHED] = { 0, 0 },
+	[HECA_MSG_CHANNEL] = { sizeof(struct heca_msg_channel),
+			       sizeof(struct heca_msg_channel) },
 };
 
 /**

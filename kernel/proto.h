@@ -15,7 +15,7 @@
 #include <linux/heca.h>
 
 #define HECA_PROTO_MAGIC	0x48454341	/* "HECA" */
-#define HECA_PROTO_VERSION	2
+#define HECA_PROTO_VERSION	3
 
 /* Most pages one read request may ask for. */
 #define HECA_PROTO_MAX_READ	32
@@ -35,6 +35,7 @@ enum heca_msg_type {
 	HECA_MSG_ROUND = 10,	/* src -> dst: struct heca_msg_round */
 	HECA_MSG_SYNCED = 11,	/* dst -> src: struct heca_msg_round */
 	HECA_MSG_SWITCHED = 12,	/* dst -> src: no payload; SWITCH taken */
+	HECA_MSG_CHANNEL = 13,	/* src -> dst, TCP: struct heca_msg_channel */
 	HECA_MSG_MAX
 };
 
@@ -205,6 +206,31 @@ struct heca_msg_cm_reject {
 	__le16 version;
 	__le16 reserved;
 	__le32 error;
+} __packed;
+
+/**
+ * struct heca_msg_channel - TCP: the first message on each connection
+ * @channel:	enum heca_cm_channel: HECA_CM_MAIN (control messages,
+ *		prefetch and background reads) or HECA_CM_URGENT (only the
+ *		reads a fault waits for, and their answers)
+ * @reserved:	0
+ * @reserved1:	0
+ * @cookie:	chosen by the source at random for each attempt, not 0, the
+ *		same on both connections: pairs the urgent one with its main
+ *		one
+ * @token:	HECA_CM_URGENT: the session's secret; HECA_CM_MAIN: zero (the
+ *		HELLO that follows on the main connection carries it)
+ *
+ * A TCP session has two connections, both made by the source: the main
+ * one, then the urgent one, so that a fault's read never waits behind a
+ * 128 KiB answer (QEMU's post-copy preempt channel is the model).
+ */
+struct heca_msg_channel {
+	__le16 channel;
+	__le16 reserved;
+	__le32 reserved1;
+	__le64 cookie;
+	u8 token[HECA_TOKEN_BYTES];
 } __packed;
 
 /**

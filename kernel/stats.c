@@ -42,6 +42,8 @@ void heca_stats_reset(struct heca_region *r)
 	atomic64_set(&st->pages_zero, 0);
 	atomic64_set(&st->pages_on_demand, 0);
 	atomic64_set(&st->pages_prefetched, 0);
+	atomic64_set(&st->prefetch_pages, 0);
+	atomic64_set(&st->prefetch_used, 0);
 	atomic64_set(&st->pages_sent, 0);
 	atomic64_set(&st->bytes_rx, 0);
 	atomic64_set(&st->bytes_tx, 0);
@@ -83,6 +85,8 @@ void heca_stats_fill(struct heca_region *r, struct heca_stats *st)
 	st->pages_zero = atomic64_read(&rs->pages_zero);
 	st->pages_on_demand = atomic64_read(&rs->pages_on_demand);
 	st->pages_prefetched = atomic64_read(&rs->pages_prefetched);
+	st->prefetch_pages = atomic64_read(&rs->prefetch_pages);
+	st->prefetch_used = atomic64_read(&rs->prefetch_used);
 	st->pages_sent = atomic64_read(&rs->pages_sent);
 	st->bytes_rx = atomic64_read(&rs->bytes_rx);
 	st->bytes_tx = atomic64_read(&rs->bytes_tx);

@@ -42,20 +42,23 @@ TRACE_EVENT(heca_fault_done,
 		      __entry->idx, __entry->ret)
 );
 
+/* @kind: 0 background pull, 1 urgent (a fault waits), 2 prefetch */
 TRACE_EVENT(heca_fetch_issue,
 	    TP_PROTO(const char *region, unsigned long first, unsigned int count,
-		     bool urgent),
-	    TP_ARGS(region, first, count, urgent),
+		     int kind),
+	    TP_ARGS(region, first, count, kind),
 	    TP_STRUCT__entry(__string(region, region)
 			     __field(unsigned long, first)
 			     __field(unsigned int, count)
-			     __field(bool, urgent)),
+			     __field(int, kind)),
 	    TP_fast_assign(__assign_str(region, region);
 			   __entry->first = first;
 			   __entry->count = count;
-			   __entry->urgent = urgent;),
+			   __entry->kind = kind;),
 	    TP_printk("%s pages %lu+%u %s", __get_str(region), __entry->first,
-		      __entry->count, __entry->urgent ? "urgent" : "background")
+		      __entry->count,
+		      __print_symbolic(__entry->kind, { 0, "background" },
+				       { 1, "urgent" }, { 2, "prefetch" }))
 );
 
 TRACE_EVENT(heca_fetch_done,
@@ -72,6 +75,27 @@ TRACE_EVENT(heca_fetch_done,
 			   __entry->err = err;),
 	    TP_printk("%s pages %lu+%u err %d", __get_str(region),
 		      __entry->first, __entry->count, __entry->err)
+);
+
+/* TCP: a read request sent, on the urgent connection or the main one. */
+TRACE_EVENT(heca_tcp_read,
+	    TP_PROTO(const char *region, unsigned long first, unsigned int count,
+		     bool urgent, bool urgent_conn),
+	    TP_ARGS(region, first, count, urgent, urgent_conn),
+	    TP_STRUCT__entry(__string(region, region)
+			     __field(unsigned long, first)
+			     __field(unsigned int, count)
+			     __field(bool, urgent)
+			     __field(bool, urgent_conn)),
+	    TP_fast_assign(__assign_str(region, region);
+			   __entry->first = first;
+			   __entry->count = count;
+			   __entry->urgent = urgent;
+			   __entry->urgent_conn = urgent_conn;),
+	    TP_printk("%s pages %lu+%u %s conn %s", __get_str(region),
+		      __entry->first, __entry->count,
+		      __entry->urgent ? "urgent" : "background",
+		      __entry->urgent_conn ? "urgent" : "main")
 );
 
 TRACE_EVENT(heca_state,

@@ -33,7 +33,8 @@ struct page;
  * @s:		the session it belongs to (opaque to the transport)
  * @first:	first page index
  * @count:	pages, 1..HECA_PROTO_MAX_READ
- * @urgent:	a fault waits for page @fault_idx
+ * @urgent:	a fault waits for page @fault_idx, the only page
+ * @prefetch:	pages along the trend of the faults; not urgent
  * @fault_idx:	the page a fault asked for (when @urgent)
  * @t_fault:	when that fault asked (ktime ns)
  * @tag:	transport's identifier of the request
@@ -45,6 +46,7 @@ struct heca_fetch {
 	pgoff_t first;
 	unsigned int count;
 	bool urgent;
+	bool prefetch;
 	pgoff_t fault_idx;
 	u64 t_fault;
 	u64 tag;

@@ -2,22 +2,28 @@
 /*
  * heca: the kernel-TCP transport.
  *
- * One TCP connection per session.  Each message (proto.h) is sent whole
- * under tx_lock.  A receive thread per connection reads messages: on the
- * destination, READ answers go straight into the fetch's pages; on the
- * source, READ requests are answered from the region's pages; control
- * messages go to the session (struct heca_conn_cb).  Sends are bounded by the session's
- * timeout (SO_SNDTIMEO); the receive thread blocks until a message comes or
- * the connection is shut down by close.
+ * Two TCP connections per session, both made by the source and introduced
+ * by CHANNEL (proto.h): the main one carries the control messages and the
+ * prefetch and background reads, the urgent one only the reads a fault
+ * waits for, so that a fault's 4 KiB never queues behind a 128 KiB answer.
+ * Each message is sent whole under its connection's tx_lock.  A receive
+ * thread per connection reads messages: on the destination, READ answers
+ * go straight into the fetch's pages; on the source, READ requests are
+ * answered on the connection they came from; control messages (main only)
+ * go to the session (struct heca_conn_cb).  Sends are bounded by the
+ * session's timeout (SO_SNDTIMEO); a receive thread blocks until a message
+ * comes or the connection is shut down by close.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/algapi.h>
 #include <linux/highmem.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/kthread.h>
 #include <linux/net.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/net_namespace.h>
@@ -25,28 +31,48 @@
 #include <net/tcp.h>
 
 #include "transport.h"
+#include "trace.h"
 
 /**
- * struct heca_tcp_conn - a TCP connection of a session
- * @c:		the transport-independent part
+ * struct heca_tcp_sock - one TCP connection of a session
+ * @c:		the session's connection it belongs to
  * @sock:	the connected socket
- * @net:	its network namespace (a reference is held: kernel sockets
- *		hold none)
  * @tx_lock:	serializes whole messages on @sock
- * @rx:		the receive thread
- * @fetches:	destination: tag -> outstanding struct heca_fetch; whoever
- *		erases an entry owns the fetch and completes it
+ * @rx:		its receive thread
+ * @urgent:	the urgent connection (only reads a fault waits for)
+ */
+struct heca_tcp_sock {
+	struct heca_tcp_conn *c;
+	struct socket *sock;
+	struct mutex tx_lock;	/* one whole message at a time */
+	struct task_struct *rx;
+	bool urgent;
+};
+
+/**
+ * struct heca_tcp_conn - the TCP connections of a session
+ * @c:		the transport-independent part
+ * @net:	their network namespace (a reference is held: kernel sockets
+ *		hold none)
+ * @main:	control messages, prefetch and background reads
+ * @urgent:	the reads a fault waits for, so that none waits behind a
+ *		128 KiB answer on @main
+ * @fetches:	destination: tag -> outstanding struct heca_fetch, on either
+ *		connection; whoever erases an entry owns the fetch and
+ *		completes it
  * @ctrl:	receive buffer for control payloads (HECA_PROTO_MAX_CTRL);
- *		used by @rx only
+ *		used by the receive thread of @main only
+ * @urgent_err:	why @urgent's receive thread ended, or 0; written by it
+ *		before it shuts @main's receiving down, read by @main's
  */
 struct heca_tcp_conn {
 	struct heca_conn c;
-	struct socket *sock;
 	struct net *net;
-	struct mutex tx_lock;	/* one whole message at a time */
-	struct task_struct *rx;
+	struct heca_tcp_sock main;
+	struct heca_tcp_sock urgent;
 	struct xarray fetches;
 	void *ctrl;
+	int urgent_err;
 };
 
 /**
@@ -54,34 +80,46 @@ struct heca_tcp_conn {
  * @l:		the transport-independent part
  * @sock:	the socket
  * @net:	its network namespace (a reference is held)
+ * @pending:	a main (0) and an urgent (1) connection waiting for the
+ *		other of their pair, or NULL
+ * @cookie:	their cookies
+ * @token:	the token of the urgent one waiting
+ *
+ * Used by the session's listening thread only.
  */
 struct heca_tcp_listener {
 	struct heca_listener l;
 	struct socket *sock;
 	struct net *net;
+	struct socket *pending[2];
+	u64 cookie[2];
+	u8 token[HECA_TOKEN_BYTES];
 };
+
+/* How long an accepted connection has to say which one it is. */
+#define HECA_TCP_CHANNEL_WAIT	(5 * HZ)
 
 static struct heca_transport heca_tcp_transport;
 
 /* Send @n kvecs totalling @len bytes, all or an error. */
-static int heca_tcp_sendv(struct heca_tcp_conn *c, struct kvec *vec, size_t n,
-			  size_t len)
+static int heca_tcp_sendv(struct heca_tcp_sock *k, struct kvec *vec,
+			  size_t n, size_t len)
 {
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	int ret;
 
 	iov_iter_kvec(&msg.msg_iter, WRITE, vec, n, len);
 	while (msg_data_left(&msg)) {
-		ret = sock_sendmsg(c->sock, &msg);
+		ret = sock_sendmsg(k->sock, &msg);
 		if (ret <= 0)
 			return ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -EPIPE);
 	}
-	heca_conn_account(&c->c, HECA_ACCT_BYTES_TX, len);
+	heca_conn_account(&k->c->c, HECA_ACCT_BYTES_TX, len);
 	return 0;
 }
 
-/* Receive exactly @len bytes into @buf. */
-static int heca_tcp_recv(struct heca_tcp_conn *c, void *buf, size_t len)
+/* Receive exactly @len bytes into @buf from @sock. */
+static int heca_tcp_recv_sock(struct socket *sock, void *buf, size_t len)
 {
 	struct kvec vec = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
@@ -89,13 +127,21 @@ static int heca_tcp_recv(struct heca_tcp_conn *c, void *buf, size_t len)
 
 	iov_iter_kvec(&msg.msg_iter, READ, &vec, 1, len);
 	while (msg_data_left(&msg)) {
-		ret = sock_recvmsg(c->sock, &msg, MSG_WAITALL);
+		ret = sock_recvmsg(sock, &msg, MSG_WAITALL);
 		if (ret <= 0)
 			return ret == -EAGAIN ? -ETIMEDOUT :
 						(ret ?: -ECONNRESET);
 	}
-	heca_conn_account(&c->c, HECA_ACCT_BYTES_RX, len);
 	return 0;
+}
+
+static int heca_tcp_recv(struct heca_tcp_sock *k, void *buf, size_t len)
+{
+	int err = heca_tcp_recv_sock(k->sock, buf, len);
+
+	if (!err)
+		heca_conn_account(&k->c->c, HECA_ACCT_BYTES_RX, len);
+	return err;
 }
 
 static struct heca_tcp_conn *to_tcp(struct heca_conn *conn)
@@ -103,7 +149,7 @@ static struct heca_tcp_conn *to_tcp(struct heca_conn *conn)
 	return container_of(conn, struct heca_tcp_conn, c);
 }
 
-static int heca_tcp_send(struct heca_tcp_conn *c, u16 type,
+static int heca_tcp_send(struct heca_tcp_sock *k, u16 type,
 			 const void *payload, size_t len)
 {
 	struct heca_msg_hdr h;
@@ -114,27 +160,27 @@ static int heca_tcp_send(struct heca_tcp_conn *c, u16 type,
 	int err;
 
 	heca_proto_build_hdr(&h, type, len);
-	mutex_lock(&c->tx_lock);
-	err = heca_tcp_sendv(c, vec, len ? 2 : 1, sizeof(h) + len);
-	mutex_unlock(&c->tx_lock);
+	mutex_lock(&k->tx_lock);
+	err = heca_tcp_sendv(k, vec, len ? 2 : 1, sizeof(h) + len);
+	mutex_unlock(&k->tx_lock);
 	return err;
 }
 
 static int heca_tcp_send_msg(struct heca_conn *conn, u16 type,
 			     const void *payload, size_t len)
 {
-	return heca_tcp_send(to_tcp(conn), type, payload, len);
+	return heca_tcp_send(&to_tcp(conn)->main, type, payload, len);
 }
 
 static int heca_tcp_recv_msg(struct heca_conn *conn, struct heca_msg_hdr *hdr,
 			     void *buf, size_t max, unsigned long timeout)
 {
-	struct heca_tcp_conn *c = to_tcp(conn);
+	struct heca_tcp_sock *k = &to_tcp(conn)->main;
 	long len;
 	int err;
 
-	c->sock->sk->sk_rcvtimeo = timeout;
-	err = heca_tcp_recv(c, hdr, sizeof(*hdr));
+	k->sock->sk->sk_rcvtimeo = timeout;
+	err = heca_tcp_recv(k, hdr, sizeof(*hdr));
 	if (err)
 		goto out;
 	len = heca_proto_check_hdr(hdr);
@@ -142,46 +188,48 @@ static int heca_tcp_recv_msg(struct heca_conn *conn, struct heca_msg_hdr *hdr,
 		err = len < 0 ? len : -EPROTO;
 		goto out;
 	}
-	err = heca_tcp_recv(c, buf, len);
+	err = heca_tcp_recv(k, buf, len);
 out:
-	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	k->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	return err;
 }
 
-/* Destination: the answer to one of our reads. */
-static int heca_tcp_rx_read_resp(struct heca_tcp_conn *c, size_t len)
+/* Destination: the answer to one of our reads, on either connection. */
+static int heca_tcp_rx_read_resp(struct heca_tcp_sock *k, size_t len)
 {
+	struct heca_tcp_conn *c = k->c;
 	struct heca_msg_read rd;
 	struct heca_fetch *f;
 	unsigned int i;
 	void *addr;
 	int err;
 
-	err = heca_tcp_recv(c, &rd, sizeof(rd));
+	err = heca_tcp_recv(k, &rd, sizeof(rd));
 	if (err)
 		return err;
 	f = xa_erase(&c->fetches, (unsigned long)le64_to_cpu(rd.tag));
 	if (!f)
 		return -EPROTO;
 	if (le64_to_cpu(rd.first) != f->first ||
-	    le32_to_cpu(rd.count) != f->count ||
+	    le32_to_cpu(rd.count) != f->count || rd.reserved ||
 	    len != sizeof(rd) + (size_t)f->count * PAGE_SIZE) {
 		heca_conn_fetch_done(&c->c, f, -EPROTO);
 		return -EPROTO;
 	}
 	for (i = 0; i < f->count && !err; i++) {
 		addr = kmap_local_page(f->pages[i]);
-		err = heca_tcp_recv(c, addr, PAGE_SIZE);
+		err = heca_tcp_recv(k, addr, PAGE_SIZE);
 		kunmap_local(addr);
 	}
 	heca_conn_fetch_done(&c->c, f, err);
 	return err;
 }
 
-/* Source: serve a read from the region's pages. */
-static int heca_tcp_rx_read_req(struct heca_tcp_conn *c, size_t len)
+/* Source: serve a read from the region's pages, on the connection it came. */
+static int heca_tcp_rx_read_req(struct heca_tcp_sock *k, size_t len)
 {
-	pgoff_t npages = c->c.p.npages;
+	struct heca_conn *conn = &k->c->c;
+	pgoff_t npages = conn->p.npages;
 	struct heca_msg_read rd;
 	struct heca_msg_hdr h;
 	struct kvec vec[2];
@@ -191,7 +239,7 @@ static int heca_tcp_rx_read_req(struct heca_tcp_conn *c, size_t len)
 
 	if (len != sizeof(rd))
 		return -EPROTO;
-	err = heca_tcp_recv(c, &rd, sizeof(rd));
+	err = heca_tcp_recv(k, &rd, sizeof(rd));
 	if (err)
 		return err;
 	first = le64_to_cpu(rd.first);
@@ -203,32 +251,33 @@ static int heca_tcp_rx_read_req(struct heca_tcp_conn *c, size_t len)
 	heca_proto_build_hdr(&h, HECA_MSG_READ_RESP, sizeof(rd) + count * PAGE_SIZE);
 	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = sizeof(h) };
 	vec[1] = (struct kvec){ .iov_base = &rd, .iov_len = sizeof(rd) };
-	mutex_lock(&c->tx_lock);
-	err = heca_tcp_sendv(c, vec, 2, sizeof(h) + sizeof(rd));
+	mutex_lock(&k->tx_lock);
+	err = heca_tcp_sendv(k, vec, 2, sizeof(h) + sizeof(rd));
 	for (i = 0; i < count && !err; i++) {
-		page = heca_conn_page(&c->c, first + i) ?: ZERO_PAGE(0);
+		page = heca_conn_page(conn, first + i) ?: ZERO_PAGE(0);
 		vec[0].iov_base = kmap_local_page(page);
 		vec[0].iov_len = PAGE_SIZE;
-		err = heca_tcp_sendv(c, vec, 1, PAGE_SIZE);
+		err = heca_tcp_sendv(k, vec, 1, PAGE_SIZE);
 		kunmap_local(vec[0].iov_base);
 	}
-	mutex_unlock(&c->tx_lock);
+	mutex_unlock(&k->tx_lock);
 	if (!err) {
-		heca_conn_account(&c->c, HECA_ACCT_PAGES_SENT, count);
-		heca_conn_account(&c->c, HECA_ACCT_REQUESTS, 1);
+		heca_conn_account(conn, HECA_ACCT_PAGES_SENT, count);
+		heca_conn_account(conn, HECA_ACCT_REQUESTS, 1);
 	}
 	return err;
 }
 
-static int heca_tcp_rx_one(struct heca_tcp_conn *c)
+static int heca_tcp_rx_one(struct heca_tcp_sock *k)
 {
+	struct heca_tcp_conn *c = k->c;
 	bool dest = c->c.p.dest;
 	struct heca_msg_hdr h;
 	long len;
 	u16 type;
 	int err;
 
-	err = heca_tcp_recv(c, &h, sizeof(h));
+	err = heca_tcp_recv(k, &h, sizeof(h));
 	if (err)
 		return err;
 	len = heca_proto_check_hdr(&h);
@@ -236,25 +285,50 @@ static int heca_tcp_rx_one(struct heca_tcp_conn *c)
 		return len;
 	type = le16_to_cpu(h.type);
 	if (type == HECA_MSG_READ_RESP)
-		return dest ? heca_tcp_rx_read_resp(c, len) : -EPROTO;
+		return dest ? heca_tcp_rx_read_resp(k, len) : -EPROTO;
 	if (type == HECA_MSG_READ_REQ)
-		return dest ? -EPROTO : heca_tcp_rx_read_req(c, len);
-	err = heca_tcp_recv(c, c->ctrl, len);
+		return dest ? -EPROTO : heca_tcp_rx_read_req(k, len);
+	/* Control messages come on the main connection, CHANNEL only first. */
+	if (k->urgent || type == HECA_MSG_CHANNEL)
+		return -EPROTO;
+	err = heca_tcp_recv(k, c->ctrl, len);
 	if (err)
 		return err;
 	heca_conn_recv(&c->c, type, c->ctrl, len);
 	return 0;
 }
 
+/*
+ * A receive thread ended with @err: fail the session, in order after the
+ * messages received on the main connection.  When the urgent connection
+ * ends (the peer closing both, after DONE; or dying), the main one's
+ * receiving is shut down: its thread reads what came before, then ends
+ * too and fails the session, which a completed session ignores.
+ */
+static void heca_tcp_rx_end(struct heca_tcp_sock *k, int err)
+{
+	struct heca_tcp_conn *c = k->c;
+	int uerr;
+
+	if (k->urgent) {
+		WRITE_ONCE(c->urgent_err, err);
+		kernel_sock_shutdown(c->main.sock, SHUT_RD);
+		return;
+	}
+	uerr = READ_ONCE(c->urgent_err);
+	heca_conn_fail(&c->c, uerr ?: err, uerr ? "urgent connection lost" :
+						  "connection lost");
+}
+
 static int heca_tcp_rx_thread(void *arg)
 {
-	struct heca_tcp_conn *c = arg;
+	struct heca_tcp_sock *k = arg;
 	int err = 0;
 
 	while (!kthread_should_stop() && !err)
-		err = heca_tcp_rx_one(c);
+		err = heca_tcp_rx_one(k);
 	if (err && !kthread_should_stop())
-		heca_conn_fail(&c->c, err, "connection lost");
+		heca_tcp_rx_end(k, err);
 
 	/* Stay until close() stops us, so that it can always kthread_stop. */
 	for (;;) {
@@ -267,9 +341,22 @@ static int heca_tcp_rx_thread(void *arg)
 	return err;
 }
 
+static void heca_tcp_sock_init(struct heca_tcp_conn *c, struct heca_tcp_sock *k,
+			       struct socket *sock, bool urgent)
+{
+	k->c = c;
+	k->sock = sock;
+	k->urgent = urgent;
+	mutex_init(&k->tx_lock);
+	sock->sk->sk_sndtimeo = c->c.p.timeout;
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	tcp_sock_set_nodelay(sock->sk);
+}
+
+/* A session's connections, from its two sockets; takes them and @net. */
 static struct heca_tcp_conn *
-heca_tcp_conn_alloc(const struct heca_conn_params *p, struct socket *sock,
-		    struct net *net)
+heca_tcp_conn_alloc(const struct heca_conn_params *p, struct socket *main,
+		    struct socket *urgent, struct net *net)
 {
 	struct heca_tcp_conn *c;
 
@@ -282,14 +369,78 @@ heca_tcp_conn_alloc(const struct heca_conn_params *p, struct socket *sock,
 		return NULL;
 	}
 	heca_conn_init(&c->c, &heca_tcp_transport, p);
-	c->sock = sock;
 	c->net = net;
-	mutex_init(&c->tx_lock);
+	heca_tcp_sock_init(c, &c->main, main, false);
+	heca_tcp_sock_init(c, &c->urgent, urgent, true);
 	xa_init_flags(&c->fetches, XA_FLAGS_ALLOC1);
-	sock->sk->sk_sndtimeo = p->timeout;
-	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
-	tcp_sock_set_nodelay(sock->sk);
 	return c;
+}
+
+/*
+ * Destination: the CHANNEL message an accepted connection starts with,
+ * checked.  Returns 0, or why the connection is dropped.
+ */
+static int heca_tcp_recv_channel(struct socket *sock, unsigned long timeout,
+				 struct heca_msg_channel *ch)
+{
+	static const u8 zero[HECA_TOKEN_BYTES];
+	struct heca_msg_hdr h;
+	long len;
+	int err;
+
+	sock->sk->sk_rcvtimeo = timeout;
+	err = heca_tcp_recv_sock(sock, &h, sizeof(h));
+	if (err)
+		return err;
+	len = heca_proto_check_hdr(&h);
+	if (len < 0)
+		return len;
+	if (le16_to_cpu(h.type) != HECA_MSG_CHANNEL)
+		return -EPROTO;
+	err = heca_tcp_recv_sock(sock, ch, sizeof(*ch));
+	if (err)
+		return err;
+	if (ch->reserved || ch->reserved1 || !ch->cookie)
+		return -EPROTO;
+	switch (le16_to_cpu(ch->channel)) {
+	case HECA_CM_MAIN:
+		return memcmp(ch->token, zero, sizeof(zero)) ? -EPROTO : 0;
+	case HECA_CM_URGENT:
+		return 0;	/* its token is checked once it is paired */
+	default:
+		return -EPROTO;
+	}
+}
+
+/* Destination: let the waiting connection of kind @k (0 main, 1 urgent) go. */
+static void heca_tcp_unpend(struct heca_tcp_listener *l, int k)
+{
+	if (l->pending[k])
+		sock_release(l->pending[k]);
+	l->pending[k] = NULL;
+}
+
+/*
+ * Destination: a pair whose urgent connection has the wrong token.  The
+ * source hears why on its main connection, as from the handshake, and
+ * both go; the listener listens on.
+ */
+static void heca_tcp_refuse(struct heca_tcp_listener *l)
+{
+	struct heca_msg_reject rej = { .error = cpu_to_le32(EACCES) };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
+	struct heca_msg_hdr h;
+	struct kvec vec[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = &rej, .iov_len = sizeof(rej) },
+	};
+
+	heca_proto_build_hdr(&h, HECA_MSG_REJECT, sizeof(rej));
+	kernel_sendmsg(l->pending[0], &msg, vec, 2, sizeof(h) + sizeof(rej));
+	pr_warn_ratelimited("%s: refused a peer: wrong session token (%d)\n",
+			    l->l.p.name, -EACCES);
+	heca_tcp_unpend(l, 0);
+	heca_tcp_unpend(l, 1);
 }
 
 static int heca_tcp_listen(const struct heca_conn_params *p,
@@ -337,27 +488,79 @@ err_put_net:
 	return err;
 }
 
+/**
+ * heca_tcp_accept() - wait for a source's two connections
+ * @listener: the listener
+ * @timeout:  how long to wait, in jiffies
+ * @conn:     the session's connections, on success
+ *
+ * A source connects its main connection, then its urgent one; each starts
+ * with CHANNEL.  They may be accepted in either order (their handshakes
+ * can complete on different CPUs), so the listener keeps one connection of
+ * each kind waiting for the other of its cookie; a newer one of a kind
+ * replaces the older, so strays cannot hold the listener.  A connection
+ * whose CHANNEL does not come or is wrong is dropped.  A pair whose urgent
+ * connection has the wrong token is refused with REJECT EACCES on the main
+ * one (heca_tcp_refuse()).
+ *
+ * Return: 0, -ETIMEDOUT, -ENOMEM, or the socket's error (-ERESTARTSYS on a
+ * signal).
+ */
 static int heca_tcp_accept(struct heca_listener *listener,
 			   unsigned long timeout, struct heca_conn **conn)
 {
 	struct heca_tcp_listener *l = container_of(listener,
 						   struct heca_tcp_listener, l);
-	struct socket *sock;
+	unsigned long deadline = jiffies + timeout;
+	struct heca_msg_channel ch;
 	struct heca_tcp_conn *c;
-	int err;
+	struct socket *sock;
+	long left;
+	int err, k;
 
-	l->sock->sk->sk_rcvtimeo = timeout;
-	err = kernel_accept(l->sock, &sock, 0);
-	if (err)
-		return err == -EAGAIN ? -ETIMEDOUT : err;
-	c = heca_tcp_conn_alloc(&l->l.p, sock, get_net(l->net));
-	if (!c) {
-		put_net(l->net);
-		sock_release(sock);
-		return -ENOMEM;
+	for (;;) {
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		l->sock->sk->sk_rcvtimeo = left;
+		err = kernel_accept(l->sock, &sock, 0);
+		if (err)
+			return err == -EAGAIN ? -ETIMEDOUT : err;
+		err = heca_tcp_recv_channel(sock, min_t(long, left,
+							HECA_TCP_CHANNEL_WAIT),
+					    &ch);
+		if (err) {
+			pr_warn_ratelimited("%s: dropped a connection (%d)\n",
+					    l->l.p.name, err);
+			sock_release(sock);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			continue;
+		}
+		k = le16_to_cpu(ch.channel) == HECA_CM_URGENT;
+		heca_tcp_unpend(l, k);
+		l->pending[k] = sock;
+		l->cookie[k] = le64_to_cpu(ch.cookie);
+		if (k)
+			memcpy(l->token, ch.token, HECA_TOKEN_BYTES);
+		if (!l->pending[0] || !l->pending[1] ||
+		    l->cookie[0] != l->cookie[1])
+			continue;
+		if (crypto_memneq(l->token, l->l.p.token, HECA_TOKEN_BYTES)) {
+			heca_tcp_refuse(l);
+			continue;
+		}
+		c = heca_tcp_conn_alloc(&l->l.p, l->pending[0], l->pending[1],
+					get_net(l->net));
+		if (!c) {
+			put_net(l->net);
+			return -ENOMEM;
+		}
+		l->pending[0] = NULL;
+		l->pending[1] = NULL;
+		*conn = &c->c;
+		return 0;
 	}
-	*conn = &c->c;
-	return 0;
 }
 
 static void heca_tcp_unlisten(struct heca_listener *listener)
@@ -365,18 +568,52 @@ static void heca_tcp_unlisten(struct heca_listener *listener)
 	struct heca_tcp_listener *l = container_of(listener,
 						   struct heca_tcp_listener, l);
 
+	heca_tcp_unpend(l, 0);
+	heca_tcp_unpend(l, 1);
+	memzero_explicit(l->token, sizeof(l->token));
 	sock_release(l->sock);
 	put_net(l->net);
 	kfree(l);
 }
 
+/* Source: one connected socket, within @timeout jiffies. */
+static int heca_tcp_dial(struct net *net, struct sockaddr_storage *ss,
+			 int len, long timeout, struct socket **sockp)
+{
+	struct socket *sock;
+	int err;
+
+	if (timeout <= 0)
+		return -ETIMEDOUT;
+	err = sock_create_kern(net, ss->ss_family, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err)
+		return err;
+	sock->sk->sk_sndtimeo = timeout;
+	err = kernel_connect(sock, (struct sockaddr *)ss, len, 0);
+	if (err) {
+		sock_release(sock);
+		return err == -EINPROGRESS || err == -EAGAIN ? -ETIMEDOUT : err;
+	}
+	*sockp = sock;
+	return 0;
+}
+
+static void heca_tcp_close(struct heca_conn *conn);
+
+/*
+ * Source: the main connection, then the urgent one, each introduced by
+ * CHANNEL (struct heca_msg_channel), within @timeout jiffies in all.
+ */
 static int heca_tcp_connect(const struct heca_conn_params *p,
 			    const struct heca_addr *addr,
 			    unsigned long timeout, struct heca_conn **conn)
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
+	unsigned long deadline = jiffies + timeout;
+	struct heca_msg_channel ch = { };
+	struct socket *main, *urgent;
 	struct sockaddr_storage ss;
-	struct socket *sock;
 	struct heca_tcp_conn *c;
 	int len, err;
 
@@ -385,47 +622,73 @@ static int heca_tcp_connect(const struct heca_conn_params *p,
 		err = len;
 		goto err_put_net;
 	}
-	err = sock_create_kern(net, ss.ss_family, SOCK_STREAM, IPPROTO_TCP,
-			       &sock);
+	err = heca_tcp_dial(net, &ss, len, timeout, &main);
 	if (err)
 		goto err_put_net;
-	sock->sk->sk_sndtimeo = timeout;
-	err = kernel_connect(sock, (struct sockaddr *)&ss, len, 0);
-	if (err) {
-		if (err == -EINPROGRESS || err == -EAGAIN)
-			err = -ETIMEDOUT;
-		goto err_release;
-	}
-	c = heca_tcp_conn_alloc(p, sock, net);
+	err = heca_tcp_dial(net, &ss, len, (long)(deadline - jiffies),
+			    &urgent);
+	if (err)
+		goto err_release_main;
+	c = heca_tcp_conn_alloc(p, main, urgent, net);
 	if (!c) {
 		err = -ENOMEM;
-		goto err_release;
+		goto err_release_urgent;
 	}
+	do {
+		ch.cookie = cpu_to_le64(get_random_u64());
+	} while (!ch.cookie);
+	ch.channel = cpu_to_le16(HECA_CM_MAIN);
+	err = heca_tcp_send(&c->main, HECA_MSG_CHANNEL, &ch, sizeof(ch));
+	if (err)
+		goto err_close;
+	ch.channel = cpu_to_le16(HECA_CM_URGENT);
+	memcpy(ch.token, p->token, HECA_TOKEN_BYTES);
+	err = heca_tcp_send(&c->urgent, HECA_MSG_CHANNEL, &ch, sizeof(ch));
+	memzero_explicit(ch.token, sizeof(ch.token));
+	if (err)
+		goto err_close;
 	*conn = &c->c;
 	return 0;
 
-err_release:
-	sock_release(sock);
+err_close:
+	heca_tcp_close(&c->c);
+	return err;
+err_release_urgent:
+	sock_release(urgent);
+err_release_main:
+	sock_release(main);
 err_put_net:
 	put_net(net);
 	return err;
 }
 
+static int heca_tcp_start_rx(struct heca_tcp_sock *k, const char *fmt)
+{
+	struct task_struct *t;
+
+	t = kthread_run(heca_tcp_rx_thread, k, fmt, k->c->c.p.name);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	k->rx = t;
+	return 0;
+}
+
+/* A receive thread per connection; close() stops what was started. */
 static int heca_tcp_start(struct heca_conn *conn)
 {
 	struct heca_tcp_conn *c = to_tcp(conn);
-	struct task_struct *t;
+	int err;
 
-	t = kthread_run(heca_tcp_rx_thread, c, "heca-rx/%s", c->c.p.name);
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	c->rx = t;
-	return 0;
+	err = heca_tcp_start_rx(&c->main, "heca-rx/%s");
+	if (!err)
+		err = heca_tcp_start_rx(&c->urgent, "heca-rxu/%s");
+	return err;
 }
 
 static int heca_tcp_read_pages(struct heca_conn *conn, struct heca_fetch *f)
 {
 	struct heca_tcp_conn *c = to_tcp(conn);
+	struct heca_tcp_sock *k = f->urgent ? &c->urgent : &c->main;
 	struct heca_msg_read rd = {
 		.first = cpu_to_le64(f->first),
 		.count = cpu_to_le32(f->count),
@@ -438,7 +701,9 @@ static int heca_tcp_read_pages(struct heca_conn *conn, struct heca_fetch *f)
 		return err;
 	f->tag = tag;
 	rd.tag = cpu_to_le64(tag);
-	err = heca_tcp_send(c, HECA_MSG_READ_REQ, &rd, sizeof(rd));
+	trace_heca_tcp_read(conn->p.name, f->first, f->count, f->urgent,
+			    k->urgent);
+	err = heca_tcp_send(k, HECA_MSG_READ_REQ, &rd, sizeof(rd));
 	/* If the receive side took it meanwhile, it completes it. */
 	if (err && xa_erase(&c->fetches, tag) != f)
 		err = 0;
@@ -451,15 +716,19 @@ static void heca_tcp_close(struct heca_conn *conn)
 	struct heca_fetch *f;
 	unsigned long tag;
 
-	kernel_sock_shutdown(c->sock, SHUT_RDWR);
-	if (c->rx)
-		kthread_stop(c->rx);
+	kernel_sock_shutdown(c->main.sock, SHUT_RDWR);
+	kernel_sock_shutdown(c->urgent.sock, SHUT_RDWR);
+	if (c->main.rx)
+		kthread_stop(c->main.rx);
+	if (c->urgent.rx)
+		kthread_stop(c->urgent.rx);
 	xa_for_each(&c->fetches, tag, f) {
 		if (xa_erase(&c->fetches, tag) == f)
 			heca_conn_fetch_done(&c->c, f, -ECONNRESET);
 	}
 	xa_destroy(&c->fetches);
-	sock_release(c->sock);
+	sock_release(c->main.sock);
+	sock_release(c->urgent.sock);
 	put_net(c->net);
 	kvfree(c->ctrl);
 	kfree(c);

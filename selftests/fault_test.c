@@ -2,12 +2,16 @@
 /*
  * Post-copy seen from ordinary processes (no KVM): threads fault on a
  * destination region's absent pages while the background pull runs.  The
- * tracepoints record every fetch; the test checks that every page the source
- * has was fetched exactly once, however many faults raced for it, and that
- * the contents are the source's.  Over TCP on loopback, and over RDMA
- * between the lab's soft-RoCE pair, where it also checks that every fetch a
- * fault waited for was read on the session's urgent QP and every background
- * one on its main QP (heca_rdma_read).
+ * tracepoints record every fetch; the test checks that every page the
+ * source has was fetched exactly once, however many faults raced for it,
+ * that the contents are the source's, that a fault's fetch carries its page
+ * alone, and that it was read on the session's urgent QP (RDMA) or TCP
+ * connection while every other read (prefetch, background) went on the
+ * main one (heca_rdma_read, heca_tcp_read).  Over TCP on loopback, and over
+ * RDMA between the lab's soft-RoCE pair.  Then one thread reads a stream
+ * of pages, and another reads pages in random order: the prefetch follows
+ * the first (most prefetched pages are touched, most faults find their
+ * page prefetched) and stays away from the second.
  */
 #include <pthread.h>
 #include <sys/mount.h>
@@ -76,9 +80,15 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-FIXTURE(faults) {};
+FIXTURE(faults) {
+	char max_inflight[16];	/* the module parameter to restore */
+};
 FIXTURE_SETUP(faults) {}
-FIXTURE_TEARDOWN(faults) {}
+FIXTURE_TEARDOWN(faults)
+{
+	if (self->max_inflight[0])
+		heca_module_param("max_inflight", self->max_inflight, NULL, 0);
+}
 
 FIXTURE_VARIANT(faults) {
 	__u32 transport;
@@ -110,7 +120,8 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	unsigned long p, i, fetched = 0, twice = 0, failed = 0;
 	unsigned long faults = 0, states = 0;
 	/* fetches issued, and READs posted on each QP, by kind */
-	unsigned long issued_urgent = 0, issued_bg = 0;
+	unsigned long issued_urgent = 0, issued_bg = 0, issued_pf = 0;
+	unsigned long urgent_pages = 0;
 	unsigned long urgent_on_urgent = 0, urgent_on_main = 0;
 	unsigned long bg_on_urgent = 0, bg_on_main = 0;
 	uint64_t *s, *d;
@@ -194,16 +205,30 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 		states += !!strstr(line, "heca_state:");
 		at = strstr(line, "heca_fetch_issue: ");
 		if (at) {
-			issued_urgent += !!strstr(at, " urgent");
+			unsigned long n = 0;
+
+			at = strstr(at, " pages ");
+			ASSERT_NE(NULL, at);
+			ASSERT_EQ(2, sscanf(at, " pages %lu+%lu", &first, &n));
+			if (strstr(at, " urgent")) {
+				issued_urgent++;
+				urgent_pages += n;
+			}
 			issued_bg += !!strstr(at, " background");
+			issued_pf += !!strstr(at, " prefetch");
 			continue;
 		}
 		at = strstr(line, "heca_rdma_read: ");
+		if (!at)
+			at = strstr(line, "heca_tcp_read: ");
 		if (at) {
-			bool urgent = strstr(at, " urgent qp ");
-			bool on_urgent = strstr(at, " qp urgent");
+			bool urgent = strstr(at, " urgent qp ") ||
+				      strstr(at, " urgent conn ");
+			bool on_urgent = strstr(at, " qp urgent") ||
+					 strstr(at, " conn urgent");
 
-			ASSERT_TRUE(urgent || strstr(at, " background qp "));
+			ASSERT_TRUE(urgent || strstr(at, " background qp ") ||
+				    strstr(at, " background conn "));
 			urgent_on_urgent += urgent && on_urgent;
 			urgent_on_main += urgent && !on_urgent;
 			bg_on_urgent += !urgent && on_urgent;
@@ -235,25 +260,24 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	EXPECT_LT(0, faults);
 	/* connected, running, complete */
 	EXPECT_EQ(3, states);
+	/* A fault's read is its page alone, and counts as on demand. */
+	EXPECT_EQ(issued_urgent, urgent_pages);
+	EXPECT_EQ(issued_urgent, st.pages_on_demand);
+	EXPECT_LE(st.prefetch_pages, st.pages_prefetched);
+	EXPECT_LE(st.prefetch_used, st.prefetch_pages);
 
 	/*
-	 * Over RDMA each fetch's READs were posted once, those of a fault on
-	 * the urgent QP, the background ones on the main QP; over TCP there
-	 * is no such QP.
+	 * Each fetch's read was sent once, those of a fault on the urgent QP
+	 * (RDMA) or connection (TCP), the others on the main one.
 	 */
-	if (variant->transport == HECA_TRANSPORT_RDMA) {
-		EXPECT_LT(0, issued_urgent);
-		EXPECT_EQ(issued_urgent, urgent_on_urgent);
-		EXPECT_EQ(0, urgent_on_main);
-		EXPECT_EQ(0, bg_on_urgent);
-		EXPECT_EQ(issued_bg, bg_on_main);
-	} else {
-		EXPECT_EQ(0, urgent_on_urgent + urgent_on_main + bg_on_urgent +
-			     bg_on_main);
-	}
-	TH_LOG("fetches: %lu urgent, %lu background; READs: urgent on the urgent QP %lu, on the main QP %lu; background on the urgent QP %lu, on the main QP %lu",
-	       issued_urgent, issued_bg, urgent_on_urgent, urgent_on_main,
-	       bg_on_urgent, bg_on_main);
+	EXPECT_LT(0, issued_urgent);
+	EXPECT_EQ(issued_urgent, urgent_on_urgent);
+	EXPECT_EQ(0, urgent_on_main);
+	EXPECT_EQ(0, bg_on_urgent);
+	EXPECT_EQ(issued_bg + issued_pf, bg_on_main);
+	TH_LOG("fetches: %lu urgent, %lu prefetch, %lu background; READs: urgent on the urgent QP %lu, on the main QP %lu; others on the urgent QP %lu, on the main QP %lu",
+	       issued_urgent, issued_pf, issued_bg, urgent_on_urgent,
+	       urgent_on_main, bg_on_urgent, bg_on_main);
 
 	munmap(s, MEM);
 	munmap(d, MEM);
@@ -262,6 +286,154 @@ TEST_F_TIMEOUT(faults, concurrent_faults_one_fetch_each, 300)
 	EXPECT_EQ(0, heca_region_destroy_settled(ctl, src));
 	EXPECT_EQ(0, heca_region_destroy_settled(ctl, dst));
 	close(ctl);
+}
+
+/*
+ * A post-copy session between two fresh regions of MEM bytes, every page of
+ * the source distinct and non-zero, switched over: the destination's pages
+ * are all absent, the background pull starts at page 0 with one READ in
+ * flight (max_inflight, restored by the teardown), so that faults at the
+ * top half of the region find their pages absent for a while.
+ */
+struct pair {
+	int ctl, sfd, dfd;
+	char src[HECA_NAME_MAX], dst[HECA_NAME_MAX];
+	uint64_t *s, *d;
+};
+
+static void pair_open(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(faults) *self,
+		      const FIXTURE_VARIANT(faults) *variant, struct pair *pr)
+{
+	char path[64];
+	struct heca_session_start a;
+	struct heca_listener l;
+	__u8 token[HECA_TOKEN_BYTES];
+	unsigned long p, i;
+
+	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
+				       sizeof(self->max_inflight)));
+	pr->ctl = heca_control_open();
+	ASSERT_LE(0, pr->ctl);
+	heca_unique_name(pr->src, sizeof(pr->src), "psrc");
+	heca_unique_name(pr->dst, sizeof(pr->dst), "pdst");
+	ASSERT_EQ(0, heca_region_create(pr->ctl, pr->src, MEM, 0));
+	ASSERT_EQ(0, heca_region_create(pr->ctl, pr->dst, MEM,
+					HECA_REGION_DEST));
+	heca_region_path(path, sizeof(path), pr->src);
+	pr->sfd = open(path, O_RDWR);
+	ASSERT_LE(0, pr->sfd);
+	heca_region_path(path, sizeof(path), pr->dst);
+	pr->dfd = open(path, O_RDWR);
+	ASSERT_LE(0, pr->dfd);
+	pr->s = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, pr->sfd, 0);
+	pr->d = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, pr->dfd, 0);
+	ASSERT_NE(MAP_FAILED, pr->s);
+	ASSERT_NE(MAP_FAILED, pr->d);
+	for (p = 0; p < NPAGES; p++)
+		for (i = 0; i < 512; i++)
+			pr->s[p * 512 + i] = word(p, i);
+
+	heca_random_token(token);
+	heca_start_args(&a, variant->ip(), 20000 + getpid() % 20000, token,
+			20000, 60000);
+	a.transport = variant->transport;
+	ASSERT_EQ(0, heca_listen_async(&l, pr->dfd, &a));
+	ASSERT_EQ(0, heca_session_connect(pr->sfd, &a, 20));
+	ASSERT_EQ(0, heca_listen_finish(&l));
+	ASSERT_EQ(0, heca_switchover(pr->sfd));
+}
+
+/* Wait for completion, check every page, take the statistics, close. */
+static void pair_close(struct __test_metadata *_metadata, struct pair *pr,
+		       struct heca_stats *st)
+{
+	unsigned long p, bad = 0;
+
+	ASSERT_EQ(0, heca_wait_state(pr->dfd, HECA_STATE_COMPLETE, 60000,
+				     NULL, NULL));
+	ASSERT_EQ(0, heca_wait_state(pr->sfd, HECA_STATE_COMPLETE, 30000,
+				     NULL, NULL));
+	for (p = 0; p < NPAGES; p++)
+		bad += memcmp(pr->s + p * 512, pr->d + p * 512, 4096) != 0;
+	EXPECT_EQ(0, bad);
+	ASSERT_EQ(0, heca_stats(pr->dfd, st));
+	EXPECT_EQ(NPAGES, st->pages_present);
+	EXPECT_EQ(st->pages_remote, st->pages_on_demand + st->pages_prefetched);
+	EXPECT_LE(st->prefetch_pages, st->pages_prefetched);
+	EXPECT_LE(st->prefetch_used, st->prefetch_pages);
+	munmap(pr->s, MEM);
+	munmap(pr->d, MEM);
+	close(pr->sfd);
+	close(pr->dfd);
+	EXPECT_EQ(0, heca_region_destroy_settled(pr->ctl, pr->src));
+	EXPECT_EQ(0, heca_region_destroy_settled(pr->ctl, pr->dst));
+	close(pr->ctl);
+}
+
+/*
+ * Reading the top half of the region from its last page down (a stream of
+ * stride -1, against the pull, which goes up from page 0): the trend is
+ * found, and the prefetch runs ahead of the reader.  Most prefetched pages
+ * are touched (accuracy), and most of the reader's faults find their page
+ * prefetched instead of waiting for it alone (coverage).
+ */
+TEST_F_TIMEOUT(faults, prefetch_follows_a_stream, 300)
+{
+	struct heca_stats st;
+	struct pair pr;
+	unsigned long p, bad = 0;
+
+	if (variant->transport == HECA_TRANSPORT_RDMA &&
+	    !lab_have_rxe_pair())
+		SKIP(return, "no %s/%s: run in the lab", lab_rxe(0), lab_rxe(1));
+	pair_open(_metadata, self, variant, &pr);
+	for (p = NPAGES; p-- > NPAGES / 2;)
+		bad += pr.d[p * 512 + 5] != word(p, 5);
+	EXPECT_EQ(0, bad);
+	pair_close(_metadata, &pr, &st);
+	TH_LOG("stream: %llu faults on demand, %llu pages prefetched, %llu touched",
+	       (unsigned long long)st.pages_on_demand,
+	       (unsigned long long)st.prefetch_pages,
+	       (unsigned long long)st.prefetch_used);
+	EXPECT_LT(0, st.prefetch_pages);
+	EXPECT_LE(st.prefetch_pages, 2 * st.prefetch_used);
+	EXPECT_LT(st.pages_on_demand, st.prefetch_used);
+}
+
+/*
+ * Reading the top half in a random order (a fixed pseudo-random sequence,
+ * pages may repeat): there is no trend, and next to nothing is prefetched, less than one page for
+ * every four faults on demand.
+ */
+TEST_F_TIMEOUT(faults, prefetch_stops_without_a_trend, 300)
+{
+	const unsigned long half = NPAGES / 2;
+	struct heca_stats st;
+	struct pair pr;
+	unsigned long k, p, bad = 0;
+	uint32_t x = 2463534242u;
+
+	if (variant->transport == HECA_TRANSPORT_RDMA &&
+	    !lab_have_rxe_pair())
+		SKIP(return, "no %s/%s: run in the lab", lab_rxe(0), lab_rxe(1));
+	pair_open(_metadata, self, variant, &pr);
+	/* xorshift32: no stride repeats among the deltas. */
+	for (k = 0; k < half; k++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p = half + x % half;
+		bad += pr.d[p * 512 + 5] != word(p, 5);
+	}
+	EXPECT_EQ(0, bad);
+	pair_close(_metadata, &pr, &st);
+	TH_LOG("random: %llu faults on demand, %llu pages prefetched, %llu touched",
+	       (unsigned long long)st.pages_on_demand,
+	       (unsigned long long)st.prefetch_pages,
+	       (unsigned long long)st.prefetch_used);
+	EXPECT_LT(0, st.pages_on_demand);
+	EXPECT_LT(4 * st.prefetch_pages, st.pages_on_demand);
 }
 
 TEST_HARNESS_MAIN

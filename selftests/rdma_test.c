@@ -52,7 +52,7 @@ enum {
 	MSG_ROUND, MSG_SYNCED, MSG_SWITCHED,
 };
 #define PROTO_MAGIC	0x48454341
-#define PROTO_VERSION	2
+#define PROTO_VERSION	3
 
 #define CM_VERSION	1
 enum { CM_MAIN = 1, CM_URGENT = 2 };

@@ -141,6 +141,21 @@ static void print_hist(FILE *f, const struct heca_stats *st)
 }
 
 /* What a call prints: both, or the JSON only when the text leaves it out. */
+/* Prefetched pages a fault touched later, of those prefetched, in %. */
+static double prefetch_accuracy(const struct heca_stats *st)
+{
+	return st->prefetch_pages ?
+	       100.0 * (double)st->prefetch_used / (double)st->prefetch_pages : 0.0;
+}
+
+/* Faults that found their page prefetched, of all that fetched, in %. */
+static double prefetch_coverage(const struct heca_stats *st)
+{
+	uint64_t all = st->prefetch_used + st->pages_on_demand;
+
+	return all ? 100.0 * (double)st->prefetch_used / (double)all : 0.0;
+}
+
 static int text_if(bool shown)
 {
 	return shown ? HC_PRINT_ANY : HC_PRINT_JSON;
@@ -221,6 +236,13 @@ int hc_print_stats(FILE *f, bool json, const char *name, const struct heca_stats
 		     ", %" PRIu64 " prefetched\n", st->pages_prefetched);
 	hc_print_u64(text_if(!none && !dest), "pages_sent", ", %" PRIu64 " sent\n",
 		     st->pages_sent);
+	hc_print_u64(text_if(!none && dest), "prefetch_pages",
+		     "  prefetch: %" PRIu64 " pages around faults", st->prefetch_pages);
+	hc_print_u64(text_if(!none && dest), "prefetch_used", ", %" PRIu64 " touched",
+		     st->prefetch_used);
+	if (!none && dest)
+		hc_print_fp(" (accuracy %.0f%%, coverage %.0f%%)\n",
+			    prefetch_accuracy(st), prefetch_coverage(st));
 
 	hc_print_u64(HC_PRINT_JSON, "bytes_rx", NULL, st->bytes_rx);
 	hc_print_u64(HC_PRINT_JSON, "bytes_tx", NULL, st->bytes_tx);

@@ -333,6 +333,11 @@ struct heca_round {
  * @round:	pre-copy rounds sent (source) or received (destination) in
  *		this session (the count restarts at HECA_IOC_SESSION_START)
  * @synced_round: the last round the destination holds entirely
+ * @prefetch_pages: destination: of @pages_prefetched, the pages prefetched
+ *		along the trend of the faults (the rest: the background pull)
+ * @prefetch_used: destination: prefetched pages a fault touched later
+ *		(accuracy: / @prefetch_pages; coverage: / (@prefetch_used +
+ *		@pages_on_demand))
  * @reserved:	0
  */
 struct heca_stats {
@@ -363,7 +368,9 @@ struct heca_stats {
 	__u64 fault_hist[HECA_HIST_BUCKETS];
 	__u32 round;
 	__u32 synced_round;
-	__u64 reserved[6];
+	__u64 prefetch_pages;
+	__u64 prefetch_used;
+	__u64 reserved[4];
 };
 
 /**

@@ -701,6 +701,7 @@ assert (m["pages_sent"], m["requests"]) == (1000, 125), m
 	FAKE_HECA_STATE=complete run 0 "" "^vm1: complete \(dest, tcp\)$" -- status vm1
 	last_has out "^  pages: +16384 total \(64MiB\), 8192 at the source, 8192 present \(100\.0%\), 3 zero made here$"
 	last_has out "^ +1024 on demand, 7168 prefetched$"
+	last_has out "^  prefetch: 1792 pages around faults, 1344 touched \(accuracy 75%, coverage 57%\)$"
 	last_has out "^  traffic: +32\.0MiB received, 40\.1KiB sent, 1024 requests, 0\.50 s since the switchover$"
 	last_has out "^  faults: +1025 asked for a page, 1024 nowait answers, 1 async waits$"
 	last_has out "^  service: +1024 measured: min 80 us, avg 470 us, p50 ~192 us, p99 ~1\.5 ms, max 1\.5 ms$"
@@ -725,6 +726,7 @@ assert s["transport"] == "tcp" and s["error"] == 0 and s["error_name"] is None, 
 assert s["pages_total"] == 16384 and s["pages_remote"] == 8192, s
 assert s["pages_present"] == 8192 and s["pages_on_demand"] == 1024, s
 assert s["pages_prefetched"] == 7168 and s["pages_zero"] == 3, s
+assert s["prefetch_pages"] == 1792 and s["prefetch_used"] == 1344, s
 assert s["faults"] == 1025 and s["faults_nowait"] == 1024 and s["faults_async"] == 1, s
 assert s["fault_count"] == 1024 and s["fault_ns_min"] == 80000, s
 assert s["fault_ns_max"] == 1500000 and s["fault_ns_sum"] == 481280000, s

@@ -282,6 +282,8 @@ static void fill_stats(const struct region *r, struct heca_stats *st)
 	st->pages_zero = step ? 3 : 0;
 	st->pages_on_demand = d;
 	st->pages_prefetched = moved - d;
+	st->prefetch_pages = (moved - d) / 4;
+	st->prefetch_used = st->prefetch_pages / 4 * 3;
 	st->bytes_rx = moved * 4096 + st->requests * 40 + 64;
 	st->bytes_tx = st->requests * 40 + 56;
 	st->faults = d + 1;
