@@ -30,7 +30,7 @@ export KVER KDIR
 # Everything the build, the lint and the lab use, from Debian.
 DEPS := build-essential gcc-multilib sparse kmod cpio busybox-static \
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
-	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest iproute2 \
+	qemu-system-x86 rdma-core ibverbs-utils rdmacm-utils perftest qperf iproute2 \
 	libibverbs-dev librdmacm-dev \
 	libjson-c-dev pkg-config gnuplot-nox socat jq python3-sphinx
 # What building the debug kernel needs on top (tools/testing/debug-kernel/build-kernel.sh).

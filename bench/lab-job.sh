@@ -172,19 +172,55 @@ bench() {
 	echo "   ($(($(now) - t0)) s)"
 }
 
+# The link's MTUs: the veth's, and the IB MTU rxe0 runs with (the netdev's
+# MTU less RoCE's headers, rounded down to 256..4096): {"kind":"link"}.
+link_record() {
+	local mtu rmtu
+	read -r mtu </sys/class/net/va/mtu || mtu=0
+	rmtu=$(ibv_devinfo -d "${dev[0]}" 2>/dev/null | awk '/active_mtu/ { print $2; exit }')
+	printf '{"kind":"link","mtu":%s,"rxe_mtu":%s}\n' "$mtu" "${rmtu:-0}" >>"$res"
+	echo "link: va MTU $mtu, ${dev[0]} active_mtu ${rmtu:-?}"
+}
+
+# qperf's TCP figures over the same veth: the TCP link heca's TCP runs
+# are set against.  tcp_lat is one way (half a round trip); tcp_bw with
+# 4 KiB messages.  {"kind":"qperf","test":T,"bytes":4096,...}
+qperf_link() {
+	local spid log=$out/qperf.log lat bw
+	if ! command -v qperf >/dev/null; then
+		echo "qperf: not installed (make deps)"
+		return 1
+	fi
+	qperf >"$out/qperf.server.log" 2>&1 &
+	spid=$!
+	sleep 1
+	timeout 120 qperf -uu -m 4096 -t 5 "$dst_ip" tcp_lat tcp_bw >"$log" 2>&1
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	cat "$log"
+	# -uu: "latency = N ns", "bw = N bytes/sec"
+	lat=$(awk '/^tcp_lat/ { t = 1 } t && $1 == "latency" && $4 == "ns" { print $3 / 1000; exit }' "$log")
+	bw=$(awk '/^tcp_bw/ { t = 1 } t && $1 == "bw" && $4 == "bytes/sec" { print $3 / 1e6; exit }' "$log")
+	[ -n "$lat" ] && [ -n "$bw" ] || return 1
+	printf '{"kind":"qperf","test":"tcp_lat","bytes":4096,"lat_us":%s}\n' "$lat" >>"$res"
+	printf '{"kind":"qperf","test":"tcp_bw","bytes":4096,"bw_MBps":%s}\n' "$bw" >>"$res"
+}
+
 step_link() {
 	if [ ${#dev[@]} -lt 2 ]; then
 		tap fail link "needs the one-VM lab's rxe0 and rxe1 (LAB_RXE='${LAB_RXE:-}')"
 		failed=1
 		return
 	fi
+	link_record
 	# Busy-polling (perftest's default) and sleeping on CQ events (-e,
 	# as heca's kernel consumer does): in a 2-vCPU TCG VM a polling
 	# client and server take the CPUs rxe's own work needs.
 	local name rc
-	for name in lat lat_events bw bw_events bw_large; do
+	for name in lat lat_events bw bw_events bw_large qperf; do
 		rc=0
 		case $name in
+		qperf) qperf_link || rc=1 ;;
 		lat) link_lat ib_read_lat-4096 1000 0 || rc=1 ;;
 		lat_events) link_lat ib_read_lat-4096-events 1000 1 -e || rc=1 ;;
 		bw) link_bw ib_read_bw-4096 4096 3000 0 || rc=1 ;;
@@ -194,7 +230,7 @@ step_link() {
 		if [ "$rc" = 0 ]; then
 			tap ok "link_$name"
 		else
-			tap fail "link_$name" "perftest failed, see its *.client.log"
+			tap fail "link_$name" "perftest or qperf failed, see its *.client.log or qperf.log"
 			failed=1
 		fi
 	done

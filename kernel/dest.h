@@ -55,7 +55,8 @@ struct heca_prefetch {
  * struct heca_dest - page state of a destination region
  * @lock:	guards every field below
  * @present:	pages that hold their final data (in region->pages)
- * @want:	pages the source has that are neither present nor being fetched
+ * @want:	pages the source has that are neither present nor being fetched;
+ *		also searched without the lock, for a hint
  * @remote:	pages the source has; the others are zero, never sent
  * @redo:	pages invalidated while being fetched: fetch them again
  * @prefetched:	pages read by a prefetch that no fault has found yet
@@ -64,7 +65,8 @@ struct heca_prefetch {
  * @urgent:	pages faults wait for, for the puller to fetch first
  * @hints:	pages to prefetch, planned by faults (dest_prefetch.c)
  * @pf:		the trend of the faults
- * @cursor:	where the background pull goes on
+ * @cursor:	where the background pull goes on; also read without the
+ *		lock, as a hint (heca_dest_pull_hint())
  * @round:	the last pre-copy round received
  * @synced:	the last round reported to the source as held entirely
  * @nr_remote:	bits in @remote

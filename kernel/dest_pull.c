@@ -99,21 +99,44 @@ static bool heca_dest_claim_prefetch(struct heca_region *r,
 	return false;
 }
 
-/* The next run of the background pull, from where it left off. */
-static bool heca_dest_claim_pull(struct heca_region *r, struct heca_fetch *f)
+/*
+ * Where the background pull goes on: the first wanted page from the
+ * cursor, wrapping around.  Found without the lock, so that no fault spins
+ * on it while a sparse bitmap of a large region is searched: a hint, which
+ * heca_dest_claim_pull() checks under the lock.
+ */
+static pgoff_t heca_dest_pull_hint(struct heca_region *r)
+{
+	struct heca_dest *d = r->dest;
+	pgoff_t idx;
+
+	/* A stale word only misleads the hint, which is checked under the lock. */
+	idx = data_race(find_next_bit(d->want, r->npages, READ_ONCE(d->cursor)));
+	if (idx >= r->npages)
+		/* As above. */
+		idx = data_race(find_first_bit(d->want, r->npages));
+	return idx;
+}
+
+/*
+ * The next run of the background pull, from @hint (heca_dest_pull_hint()).
+ * Returns 0 with @f set, -ENOSPC when there is nothing to pull or its
+ * window is full, -EAGAIN when @hint is no longer wanted.
+ */
+static int heca_dest_claim_pull(struct heca_region *r, struct heca_fetch *f,
+				pgoff_t hint)
 {
 	struct heca_dest *d = r->dest;
 	unsigned int count = 0;
-	pgoff_t idx;
+	pgoff_t idx = hint;
 
 	lockdep_assert_held(&d->lock);
 	if (!d->nr_want ||
 	    d->inflight - d->inflight_urgent - d->inflight_prefetch >=
 	    max(READ_ONCE(max_inflight), 1U))
-		return false;
-	idx = find_next_bit(d->want, r->npages, d->cursor);
-	if (idx >= r->npages)
-		idx = find_first_bit(d->want, r->npages);
+		return -ENOSPC;
+	if (idx >= r->npages || !test_bit(idx, d->want))
+		return -EAGAIN;
 	f->first = idx;
 	while (count < HECA_PROTO_MAX_READ && idx < r->npages &&
 	       test_bit(idx, d->want)) {
@@ -122,9 +145,9 @@ static bool heca_dest_claim_pull(struct heca_region *r, struct heca_fetch *f)
 		count++;
 	}
 	d->nr_want -= count;
-	d->cursor = idx;
+	WRITE_ONCE(d->cursor, idx);
 	f->count = count;
-	return true;
+	return 0;
 }
 
 /*
@@ -135,13 +158,27 @@ static bool heca_dest_claim_pull(struct heca_region *r, struct heca_fetch *f)
 static bool heca_dest_claim(struct heca_region *r, struct heca_fetch *f)
 {
 	struct heca_dest *d = r->dest;
+	pgoff_t hint = r->npages;	/* none yet: only looked for if needed */
+	unsigned int tries;
+	int err;
 
-	spin_lock(&d->lock);
-	if (!heca_dest_claim_urgent(d, f) && !heca_dest_claim_prefetch(r, f) &&
-	    !heca_dest_claim_pull(r, f)) {
+	for (tries = 0; tries < 8; tries++) {
+		spin_lock(&d->lock);
+		if (heca_dest_claim_urgent(d, f) ||
+		    heca_dest_claim_prefetch(r, f))
+			goto claimed;
+		err = heca_dest_claim_pull(r, f, hint);
+		if (!err)
+			goto claimed;
 		spin_unlock(&d->lock);
-		return false;
+		if (err != -EAGAIN)
+			return false;
+		/* No hint yet, or taken meanwhile (a fault, a prefetch). */
+		hint = heca_dest_pull_hint(r);
 	}
+	return false;
+
+claimed:
 	/* Stall detection counts from the start of a busy period. */
 	if (!d->inflight++)
 		d->last_progress = jiffies;

@@ -179,7 +179,7 @@ net_one() {
 		echo 0 >/proc/sys/net/ipv4/conf/$i/rp_filter
 	done
 	h ip -batch - <<EOF || return 1
-link add va type veth peer name vb
+link add va mtu $LAB_MTU type veth peer name vb mtu $LAB_MTU
 addr add $LAB_SELF_IP/24 dev va
 addr add $LAB_PEER_IP/24 dev vb
 link set va up
@@ -201,6 +201,7 @@ net_two() {
 	wait_for 10 test -d /sys/class/net/eth0 || { echo "no eth0"; return 1; }
 	h ip -batch - <<EOF || return 1
 addr add $LAB_SELF_IP/24 dev eth0
+link set eth0 mtu $LAB_MTU
 link set eth0 up
 EOF
 	wait_for 20 grep -q 1 /sys/class/net/eth0/carrier || { echo "eth0: no carrier"; return 1; }

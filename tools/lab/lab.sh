@@ -45,7 +45,9 @@ A run that timed out while a guest said "timer wakeup didn't happen" (a vCPU
 clock stopped) froze as well.
 env: KVER=<version> picks the host's kernel (default: newest with
 /boot/vmlinuz-V and /lib/modules/V/build); LAB_BZIMAGE=1 boots the bzImage
-instead of its vmlinux (PVH entry).
+instead of its vmlinux (PVH entry); LAB_MTU=<bytes> the MTU of the lab's
+links (default 9000, jumbo frames as RoCE deployments use: rxe then runs
+with an IB MTU of 4096).
 EOF
 	exit 2
 }
@@ -335,6 +337,11 @@ cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 $append"
 tcg_thread=${LAB_TCG_THREAD:-single}
 case $tcg_thread in single | multi) ;; *) die "LAB_TCG_THREAD: single or multi" ;; esac
 
+# The MTU of the veth pair (one VM) or of the virtio-net link (two VMs).
+mtu=${LAB_MTU:-9000}
+case $mtu in *[!0-9]* | '') die "LAB_MTU: a number of bytes" ;; esac
+[ "$mtu" -ge 1280 ] && [ "$mtu" -le 9000 ] || die "LAB_MTU: 1280 to 9000"
+
 declare -a pids=() starts=()
 cleanup() {
 	local p
@@ -365,6 +372,7 @@ start_vm() {
 		printf 'LAB_JOB_TIMEOUT=%q\n' "$job_timeout"
 		printf 'LAB_MODROOT=%q\n' "$modroot"
 		printf 'LAB_RDMA=%q\n' "${LAB_RDMA:-1}"
+		printf 'LAB_MTU=%q\n' "$mtu"
 	} >"$d/lab.conf"
 	[ ${#keep[@]} = 0 ] || printf '%s\n' "${keep[@]}" >"$d/keep.list"
 	[ ${#jenv[@]} = 0 ] || printf '%s\n' "${jenv[@]}" >"$d/job.env"
@@ -392,7 +400,7 @@ if [ "$vms" = 1 ]; then
 	start_vm 0
 else
 	# VM0 listens on a free 127.0.0.1 port, VM1 connects to it.
-	nic() { echo "-device virtio-net-pci,netdev=n0,mac=52:54:00:1a:b0:0$1"; }
+	nic() { echo "-device virtio-net-pci,netdev=n0,mac=52:54:00:1a:b0:0$1,host_mtu=$mtu"; }
 	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 40000))
 		listening "$port" && continue
