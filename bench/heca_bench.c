@@ -1142,6 +1142,40 @@ static void rxe_notes(FILE *f)
 	}
 }
 
+/* Where an urgent fault's time goes: the medians of the trace step. */
+static void trace_table(FILE *f)
+{
+	static const char *const ts[] = { "rdma", "tcp" };
+	json_object *o;
+	unsigned int i;
+	bool any = false;
+	int k;
+
+	for (i = 0; i < 2; i++) {
+		o = NULL;
+		for (k = nrecs - 1; k >= 0 && !o; k--)
+			if (!strcmp(gets_(recs[k], "kind"), "trace") &&
+			    !strcmp(gets_(recs[k], "transport"), ts[i]))
+				o = recs[k];
+		if (!o)
+			continue;
+		if (!any) {
+			put(f, "\nWhere a fault's time goes (one page per fault, heca's tracepoints; medians, us)\n");
+			put(f, "%-10s %6s %14s %14s %14s %14s %10s\n", "", "n",
+			    "fault->issue", "issue->post", "post->done",
+			    "done->return", "total");
+		}
+		any = true;
+		put(f, "%-10s %6.0f %14.1f %14.1f %14.1f %14.1f %10.1f\n", ts[i],
+		    getd(o, "n"), getd(o, "fault_issue_us"),
+		    getd(o, "issue_post_us"), getd(o, "post_done_us"),
+		    getd(o, "done_return_us"), getd(o, "fault_return_us"));
+	}
+	if (any)
+		put(f, "fault->issue: queued until the puller took it; issue->post: fetch and page allocated,\n"
+		       "request posted; post->done: the wire and the completion; done->return: the fault woken\n");
+}
+
 /* The qperf record of @test ("tcp_lat", "tcp_bw"), or NULL. */
 static json_object *qperf_rec(const char *test)
 {
@@ -1273,6 +1307,7 @@ static void link_table(FILE *f)
 	put(f, "4 KiB, TCP qperf's tcp_bw with 4 KiB messages;\n");
 	put(f, "pull = pages the source has / (switchover -> every page present); MB = 10^6 bytes\n");
 	rxe_notes(f);
+	trace_table(f);
 }
 
 static const char *const modes[] = { "precopy", "postcopy", "hybrid" };

@@ -15,10 +15,12 @@
 #          fault and one background READ in flight) and a post-copy
 #          migration of the running KVM guest, over RDMA and TCP, both
 #          from va to vb's address, across the veth pair
+#   trace: one probe per transport (one page per fault) with heca's
+#          tracepoints on: where an urgent fault's time goes
 #   sweep: heca_bench migrate in every mode over a sweep of dirty rates
 #
 # Environment (bench/run.sh passes these on): BENCH_STEPS ("link heca
-# sweep"), BENCH_RATES (the guest's pacing in us per page, 0 = as fast as
+# trace sweep"), BENCH_RATES (the guest's pacing in us per page, 0 = as fast as
 # it goes; "20000 2000 500 0"), BENCH_SWEEP_TRANSPORTS ("tcp rdma"),
 # BENCH_TIMEOUT_MS (the policy's --timeout, 8000), BENCH_DOWNTIME_MS (300),
 # BENCH_SAMPLES (timed faults per probe, 200).
@@ -32,7 +34,7 @@ repo=${LAB_REPO:?run in the lab: bench/run.sh}
 out=${LAB_OUT:?}
 bin=$repo/build/bench/heca_bench
 res=$out/results.jsonl
-read -ra STEPS <<<"${BENCH_STEPS:-link heca sweep}"
+read -ra STEPS <<<"${BENCH_STEPS:-link heca trace sweep}"
 read -ra RATES <<<"${BENCH_RATES:-20000 2000 500 0}"
 read -ra SWEEP_TRANSPORTS <<<"${BENCH_SWEEP_TRANSPORTS:-tcp rdma}"
 TIMEOUT_MS=${BENCH_TIMEOUT_MS:-8000}
@@ -265,6 +267,52 @@ step_sweep() {
 					--downtime-ms "$DOWNTIME_MS" --label sweep
 			done
 		done
+	done
+}
+
+# --- where a fault's time goes: heca's tracepoints around the urgent fetches
+# of one probe per transport (one page per fault, so that every timed read is
+# an urgent fetch).  For each urgent fetch, from the fault that queued it:
+# fault -> issue (the puller picks it up), issue -> post (fetch and page
+# allocated, the transport's request sent), post -> done (the wire and the
+# completion), done -> the fault returns.  {"kind":"trace",...} per transport
+# with the medians and the count.
+trace_split() { # trace_split TRANSPORT TRACE-FILE
+	awk -v tr="$1" '
+	function ts(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) return substr($i, 1, length($i) - 1) + 0; return -1 }
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n ? a[int((n + 1) / 2)] : -1
+	}
+	/ heca_fault: / && / absent/ { t = ts(); for (i = 1; i < NF; i++) if ($i == "page") p = $(i + 1); if (!(p in f)) f[p] = t; next }
+	/ heca_fetch_issue: / && / urgent/ { t = ts(); split($0, x, " pages "); split(x[2], y, "+"); p = y[1]; if (p in f) is[p] = t; next }
+	/ heca_(rdma|tcp)_read: / && / urgent / { t = ts(); split($0, x, " pages "); split(x[2], y, "+"); p = y[1]; if (p in is && !(p in po)) po[p] = t; next }
+	/ heca_fetch_done: / { t = ts(); split($0, x, " pages "); split(x[2], y, "+"); p = y[1]; if (p in po && !(p in dn)) dn[p] = t; next }
+	/ heca_fault_done: / { t = ts(); for (i = 1; i < NF; i++) if ($i == "page") p = $(i + 1); if (p in dn && !(p in fd)) fd[p] = t; next }
+	END {
+		n = 0
+		for (p in fd) { n++; a1[n] = (is[p] - f[p]) * 1e6; a2[n] = (po[p] - is[p]) * 1e6; a3[n] = (dn[p] - po[p]) * 1e6; a4[n] = (fd[p] - dn[p]) * 1e6; a5[n] = (fd[p] - f[p]) * 1e6 }
+		printf "{\"kind\":\"trace\",\"transport\":\"%s\",\"n\":%d,\"fault_issue_us\":%.1f,\"issue_post_us\":%.1f,\"post_done_us\":%.1f,\"done_return_us\":%.1f,\"fault_return_us\":%.1f}\n", tr, n, med(a1, n), med(a2, n), med(a3, n), med(a4, n), med(a5, n)
+	}' "$2"
+}
+
+step_trace() {
+	local t tdir=/sys/kernel/tracing
+	[ -d "$tdir/events" ] || mount -t tracefs tracefs "$tdir" 2>/dev/null
+	if [ ! -d "$tdir/events/heca" ]; then
+		tap fail trace "no events/heca in tracefs"
+		failed=1
+		return
+	fi
+	for t in rdma tcp; do
+		echo 16384 >"$tdir/buffer_size_kb"
+		: >"$tdir/trace"
+		echo 1 >"$tdir/events/heca/enable"
+		bench "heca_${t}_trace" probe --transport "$t" --addr "$dst_ip" \
+			--samples "$SAMPLES" --no-prefetch --label trace
+		echo 0 >"$tdir/events/heca/enable"
+		cp "$tdir/trace" "$out/trace-$t.txt"
+		trace_split "$t" "$out/trace-$t.txt" | tee -a "$res"
 	done
 }
 
