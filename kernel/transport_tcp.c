@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/algapi.h>
+#include <linux/bvec.h>
 #include <linux/highmem.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -101,11 +102,11 @@ struct heca_tcp_listener {
 
 static struct heca_transport heca_tcp_transport;
 
-/* Send @n kvecs totalling @len bytes, all or an error. */
-static int heca_tcp_sendv(struct heca_tcp_sock *k, struct kvec *vec,
-			  size_t n, size_t len)
+/* Send @n kvecs totalling @len bytes, all or an error; @flags: MSG_MORE. */
+static int heca_tcp_sendv_flags(struct heca_tcp_sock *k, struct kvec *vec,
+				size_t n, size_t len, int flags)
 {
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | flags };
 	int ret;
 
 	iov_iter_kvec(&msg.msg_iter, WRITE, vec, n, len);
@@ -115,6 +116,46 @@ static int heca_tcp_sendv(struct heca_tcp_sock *k, struct kvec *vec,
 			return ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -EPIPE);
 	}
 	heca_conn_account(&k->c->c, HECA_ACCT_BYTES_TX, len);
+	return 0;
+}
+
+static int heca_tcp_sendv(struct heca_tcp_sock *k, struct kvec *vec,
+			  size_t n, size_t len)
+{
+	return heca_tcp_sendv_flags(k, vec, n, len, 0);
+}
+
+/*
+ * Send one page whole, without copying it when the socket can (as
+ * nvme-tcp does); @flags: MSG_MORE | MSG_SENDPAGE_NOTLAST but for the last
+ * page of a message.  The page is read when the data leaves, so a page
+ * written meanwhile goes out torn: only before the switchover, while the
+ * VM runs, and then that write put it in the next set (a page of the
+ * region, or the zero page, lives as long as the session).
+ */
+static int heca_tcp_send_page(struct heca_tcp_sock *k, struct page *page,
+			      int flags)
+{
+	struct kvec vec;
+	size_t off = 0;
+	int ret;
+
+	if (!sendpage_ok(page)) {
+		vec.iov_base = kmap_local_page(page);
+		vec.iov_len = PAGE_SIZE;
+		ret = heca_tcp_sendv_flags(k, &vec, 1, PAGE_SIZE,
+					   flags & MSG_MORE);
+		kunmap_local(vec.iov_base);
+		return ret;
+	}
+	while (off < PAGE_SIZE) {
+		ret = kernel_sendpage(k->sock, page, off, PAGE_SIZE - off,
+				      MSG_NOSIGNAL | flags);
+		if (ret <= 0)
+			return ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -EPIPE);
+		off += ret;
+	}
+	heca_conn_account(&k->c->c, HECA_ACCT_BYTES_TX, PAGE_SIZE);
 	return 0;
 }
 
@@ -197,12 +238,13 @@ out:
 /* Destination: the answer to one of our reads, on either connection. */
 static int heca_tcp_rx_read_resp(struct heca_tcp_sock *k, size_t len)
 {
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct bio_vec bv[HECA_PROTO_MAX_READ];
 	struct heca_tcp_conn *c = k->c;
 	struct heca_msg_read rd;
 	struct heca_fetch *f;
 	unsigned int i;
-	void *addr;
-	int err;
+	int err, ret;
 
 	err = heca_tcp_recv(k, &rd, sizeof(rd));
 	if (err)
@@ -216,11 +258,19 @@ static int heca_tcp_rx_read_resp(struct heca_tcp_sock *k, size_t len)
 		heca_conn_fetch_done(&c->c, f, -EPROTO);
 		return -EPROTO;
 	}
-	for (i = 0; i < f->count && !err; i++) {
-		addr = kmap_local_page(f->pages[i]);
-		err = heca_tcp_recv(k, addr, PAGE_SIZE);
-		kunmap_local(addr);
+	/* Every page of the answer in one receive. */
+	for (i = 0; i < f->count; i++)
+		bv[i] = (struct bio_vec){ .bv_page = f->pages[i],
+					  .bv_len = PAGE_SIZE };
+	iov_iter_bvec(&msg.msg_iter, READ, bv, f->count, f->count * PAGE_SIZE);
+	while (msg_data_left(&msg) && !err) {
+		ret = sock_recvmsg(k->sock, &msg, MSG_WAITALL);
+		if (ret <= 0)
+			err = ret == -EAGAIN ? -ETIMEDOUT : (ret ?: -ECONNRESET);
 	}
+	if (!err)
+		heca_conn_account(&c->c, HECA_ACCT_BYTES_RX,
+				  f->count * PAGE_SIZE);
 	heca_conn_fetch_done(&c->c, f, err);
 	return err;
 }
@@ -252,13 +302,11 @@ static int heca_tcp_rx_read_req(struct heca_tcp_sock *k, size_t len)
 	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = sizeof(h) };
 	vec[1] = (struct kvec){ .iov_base = &rd, .iov_len = sizeof(rd) };
 	mutex_lock(&k->tx_lock);
-	err = heca_tcp_sendv(k, vec, 2, sizeof(h) + sizeof(rd));
+	err = heca_tcp_sendv_flags(k, vec, 2, sizeof(h) + sizeof(rd), MSG_MORE);
 	for (i = 0; i < count && !err; i++) {
 		page = heca_conn_page(conn, first + i) ?: ZERO_PAGE(0);
-		vec[0].iov_base = kmap_local_page(page);
-		vec[0].iov_len = PAGE_SIZE;
-		err = heca_tcp_sendv(k, vec, 1, PAGE_SIZE);
-		kunmap_local(vec[0].iov_base);
+		err = heca_tcp_send_page(k, page, i + 1 < count ?
+					 MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
 	}
 	mutex_unlock(&k->tx_lock);
 	if (!err) {

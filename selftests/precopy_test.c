@@ -267,8 +267,14 @@ TEST_F_TIMEOUT(pre, migrate_verifies, 900)
 	       res.downtime_ns / 1e6, res.switch_ns / 1e6, res.total_ns / 1e6,
 	       st.pages_remote, st.pages_on_demand, st.pages_prefetched,
 	       res.stats.pages_sent);
-	/* How the policy ended depends on speed: see heca_timing_checked(). */
-	if (heca_timing_checked())
+	/*
+	 * How the policy ended depends on speed: see heca_timing_checked().
+	 * A writer that outruns the rounds ends them at the timeout, or
+	 * before it once they stop shrinking (a faster link makes rounds
+	 * short enough for that): either way they did not converge.
+	 */
+	if (heca_timing_checked() &&
+	    !(variant->end == HECA_MIG_TIMEOUT && res.end == HECA_MIG_STUCK))
 		EXPECT_EQ(variant->end, res.end);
 	EXPECT_EQ(HECA_STATE_COMPLETE, res.stats.state);
 	EXPECT_EQ(st.pages_remote, st.pages_present);
