@@ -163,6 +163,43 @@ static void print_round(unsigned int round, uint64_t pages,
 	hc_print_close_object();
 }
 
+/* One step of the switchover's timeline, from the pause being asked. */
+static void print_step(const char *key, const char *what, uint64_t ns,
+		       bool last)
+{
+	char t[HC_TIME_BUF];
+
+	hc_print_u64(HC_PRINT_JSON, key, NULL, ns);
+	hc_print_fp("%s +%s%s", what, hc_format_us((double)ns / 1000.0, t, sizeof(t)),
+		    last ? "\n" : ",");
+}
+
+/*
+ * The switchover's steps (struct heca_mig_timeline), with QEMU's names for
+ * them when QEMU is the VMM: "timeline": { "paused_ns", "switched_ns",
+ * "last_pages_ns" (pre-copy; else null), "handed_over_ns", "running_ns" }.
+ */
+static void print_timeline(const struct heca_mig_timeline *tl, bool precopy,
+			   bool qemu)
+{
+	hc_print_open_object("timeline");
+	hc_print_fp("  timeline: pause asked +0,");
+	print_step("paused_ns", qemu ? " QEMU stopped (pre-switchover)" : " paused",
+		   tl->paused_ns, false);
+	print_step("switched_ns", " heca switched over (SWITCHED)", tl->switched_ns,
+		   false);
+	if (precopy)
+		print_step("last_pages_ns", " last pages there", tl->last_pages_ns,
+			   false);
+	else
+		hc_print_null(HC_PRINT_JSON, "last_pages_ns", NULL);
+	print_step("handed_over_ns", qemu ? " migrate-continue done" : " handed over",
+		   tl->handed_over_ns, false);
+	print_step("running_ns", " running at the destination", tl->running_ns,
+		   true);
+	hc_print_close_object();
+}
+
 /* A figure of the rounds: null in JSON when the mode has no rounds. */
 static void print_rounds_u64(bool rounds, const char *key, uint64_t v)
 {
@@ -218,6 +255,7 @@ int mig_print_report(FILE *f, const struct vmm *v, const struct heca_mig_result 
 		    hc_format_us((double)res->downtime_ns / 1000.0, d, sizeof(d)),
 		    qe ? "QEMU's migrate to its completion" : "pause to resume",
 		    hc_format_us((double)res->switch_ns / 1000.0, w, sizeof(w)));
+	print_timeline(&res->timeline, p->mode == HECA_MIG_PRECOPY, qe != NULL);
 	if (qe) {
 		hc_print_fp("  QEMU: downtime %" PRId64 " ms (its own figure: guest stopped here until its state was sent), of which heca %s (pre-switchover to migrate-continue)\n",
 			    qe->downtime_ms,

@@ -543,6 +543,7 @@ START src source tcp 192.0.2.2 port 7000 scope 0 $defaults"
 	last_has out "^  round 2: 250 pages, [0-9.]+ ms, [0-9.]+ MB/s$"
 	last_has out "^  pages in rounds: 1250$"
 	last_has out "^  downtime: [0-9.]+ [mu]?s \(pause to resume\), switchover [0-9.]+ [mu]?s$"
+	last_has out "^  timeline: pause asked \+0, paused \+[0-9.]+ [mu]?s, heca switched over \(SWITCHED\) \+[0-9.]+ [mu]?s, handed over \+[0-9.]+ [mu]?s, running at the destination \+[0-9.]+ [mu]?s$"
 	last_has out "^  on the wire: 1312 pages sent, 5\.1MiB sent, [0-9.]+[KMG]?i?B received, 8 requests served$"
 	last_has out "^  pages on demand after the resume: counted at the destination \('hecactl receive' there prints them\)$"
 	log_is "$started
@@ -663,8 +664,13 @@ import json, sys
 m = json.load(sys.stdin)
 assert set(m) == {"name", "to", "transport", "mode", "timeout_s", "downtime_budget_ms",
 		  "max_rounds", "end", "rounds", "round_pages", "round_list", "downtime_ns",
-		  "switchover_ns", "total_ns", "pages_sent", "bytes_tx", "bytes_rx",
+		  "switchover_ns", "total_ns", "timeline", "pages_sent", "bytes_tx", "bytes_rx",
 		  "requests", "pages_on_demand", "qemu"}, sorted(m)
+t = m["timeline"]
+assert set(t) == {"paused_ns", "switched_ns", "last_pages_ns", "handed_over_ns", "running_ns"}, t
+assert t["last_pages_ns"] is None, t
+assert 0 <= t["paused_ns"] <= t["switched_ns"] <= t["handed_over_ns"] <= t["running_ns"], t
+assert t["switched_ns"] - t["paused_ns"] == m["switchover_ns"] and t["running_ns"] == m["downtime_ns"], (t, m)
 assert (m["name"], m["to"], m["transport"], m["mode"]) == ("src", "192.0.2.2:7000", "tcp", "hybrid"), m
 assert m["qemu"] is None, m
 assert (m["timeout_s"], m["downtime_budget_ms"], m["max_rounds"]) == (60, 300, 30), m
@@ -684,6 +690,8 @@ m = json.load(sys.stdin)
 assert (m["mode"], m["end"], m["rounds"], m["round_pages"]) == ("precopy", "timeout", 1, 1000), m
 assert m["round_list"] == [{"round": 1, "pages": 1000, "ns": None, "mb_per_s": None, "synced": False}], m
 assert m["pages_on_demand"] == 0, m
+t = m["timeline"]
+assert t["switched_ns"] <= t["last_pages_ns"] <= t["handed_over_ns"] <= t["running_ns"], t
 ' && passed=$((passed + 1)) || fail "migrate --json (precopy, timeout)"
 		"$HECACTL" migrate $to --mode postcopy --json 2>/dev/null | python3 -c '
 import json, sys

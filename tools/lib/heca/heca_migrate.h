@@ -54,6 +54,22 @@ enum heca_mig_end {
 	HECA_MIG_NO_ROUNDS,	/* post-copy */
 };
 
+/*
+ * The switchover's steps, in ns from the pause being asked for (0 for a
+ * step that was not reached, or does not apply): the VMM paused the VM
+ * (QEMU: stopped it, in pre-switchover), heca's switchover returned (the
+ * destination took SWITCH: SWITCHED), pre-copy's last pages arrived, the
+ * VMM handed the VM over (QEMU: migrate-continue, its device state sent),
+ * the VM runs at the destination.
+ */
+struct heca_mig_timeline {
+	uint64_t paused_ns;
+	uint64_t switched_ns;
+	uint64_t last_pages_ns;
+	uint64_t handed_over_ns;
+	uint64_t running_ns;
+};
+
 struct heca_mig_result {
 	enum heca_mig_end end;
 	unsigned int rounds;
@@ -61,6 +77,7 @@ struct heca_mig_result {
 	uint64_t downtime_ns;	/* pause -> resume at the destination */
 	uint64_t total_ns;	/* start -> every page at the destination */
 	uint64_t switch_ns;	/* the switchover ioctl itself */
+	struct heca_mig_timeline timeline;
 	struct heca_stats stats; /* the source's, at the end */
 	const char *failed;	/* what failed, with the negative errno returned */
 };

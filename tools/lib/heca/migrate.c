@@ -156,22 +156,28 @@ int heca_migrate(int fd, const struct heca_mig_params *p,
 	if (err)
 		return fail(res, "pausing the VM", err);
 	t = now_ns();
+	res->timeline.paused_ns = t - t_pause;
 	err = heca_switchover(fd);
 	if (err)
 		return fail(res, "switchover", err);
 	res->switch_ns = now_ns() - t;
+	res->timeline.switched_ns = res->timeline.paused_ns + res->switch_ns;
 	if (p->mode == HECA_MIG_PRECOPY) {
 		err = wait_for(fd, 0, HECA_STATE_COMPLETE, 0, done_ms);
 		if (err)
 			return fail(res, "waiting for the last pages", err);
+		res->timeline.last_pages_ns = now_ns() - t_pause;
 	}
 	err = ops->handover(ctx);
-	if (!err)
-		err = ops->resume(ctx);
+	if (err)
+		return fail(res, "resuming at the destination", err);
+	res->timeline.handed_over_ns = now_ns() - t_pause;
+	err = ops->resume(ctx);
 	if (err)
 		return fail(res, "resuming at the destination", err);
 	t_resume = now_ns();
 	res->downtime_ns = t_resume - t_pause;
+	res->timeline.running_ns = res->downtime_ns;
 
 	err = wait_for(fd, 0, HECA_STATE_COMPLETE, 0, done_ms);
 	if (err)
