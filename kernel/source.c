@@ -44,9 +44,34 @@ static void heca_cpu_to_le64s(u64 *a, size_t n)
 		cpu_to_le64s(&a[i]);
 }
 
+/* Zero words that end an EXISTS chunk: a new chunk costs its header. */
+#define HECA_EXISTS_GAP_WORDS	4
+
 /*
- * Send @set (pages of @r) as EXISTS chunks; chunks without a page are
- * skipped.  Returns 0 or the transport's error.
+ * The bits of the EXISTS chunk that starts at @first (a multiple of 64,
+ * its first word not zero): up to HECA_EXISTS_WORDS words, ending before
+ * HECA_EXISTS_GAP_WORDS zero words in a row, so that a sparse set costs
+ * what it holds, not the size of the region.
+ */
+static pgoff_t heca_source_chunk_bits(const unsigned long *set,
+				      pgoff_t npages, pgoff_t first)
+{
+	pgoff_t k = first / 64, last = k;
+	pgoff_t end = min_t(pgoff_t, k + HECA_EXISTS_WORDS,
+			    DIV_ROUND_UP(npages, 64));
+
+	/* Word k of the wire's 64-page words holds a page: k is the last. */
+	for (; k < end && k - last <= HECA_EXISTS_GAP_WORDS; k++)
+		if (find_next_bit(set, min_t(pgoff_t, (k + 1) * 64, npages),
+				  k * 64) < min_t(pgoff_t, (k + 1) * 64, npages))
+			last = k;
+	return min_t(pgoff_t, (last + 1) * 64, npages) - first;
+}
+
+/*
+ * Send @set (pages of @r) as EXISTS chunks, each from a word with a page
+ * to the last before a gap (heca_source_chunk_bits()).  Returns 0 or the
+ * transport's error.
  */
 static int heca_source_send_set(struct heca_session *s,
 				const unsigned long *set)
@@ -72,12 +97,12 @@ static int heca_source_send_set(struct heca_session *s,
 		return -ENOMEM;
 	arr = (u64 *)(bm + 1);
 
-	for (first = 0; first < r->npages && !err;
-	     first += HECA_EXISTS_WORDS * 64) {
-		nbits = min_t(pgoff_t, HECA_EXISTS_WORDS * 64,
-			      r->npages - first);
-		if (find_next_bit(set, first + nbits, first) >= first + nbits)
-			continue;
+	for (first = 0; !err; first += nbits) {
+		first = find_next_bit(set, r->npages, first);
+		if (first >= r->npages)
+			break;
+		first = round_down(first, 64);
+		nbits = heca_source_chunk_bits(set, r->npages, first);
 		words = DIV_ROUND_UP(nbits, 64);
 		bitmap_to_arr64(arr, set + first / BITS_PER_LONG, nbits);
 		heca_cpu_to_le64s(arr, words);
