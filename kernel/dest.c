@@ -69,8 +69,7 @@ int heca_dest_alloc(struct heca_region *r)
 	}
 	spin_lock_init(&d->lock);
 	INIT_KFIFO(d->urgent);
-	INIT_KFIFO(d->hints);
-	d->pf.window = 1;	/* set by heca_prefetch_reset() per session */
+	INIT_KFIFO(d->hints);	/* d->pf: heca_prefetch_reset() per session */
 	init_waitqueue_head(&d->page_wq);
 	init_waitqueue_head(&d->pull_wq);
 	r->dest = d;

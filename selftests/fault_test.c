@@ -305,11 +305,11 @@ static void pair_open(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(faults) *self,
 		      const FIXTURE_VARIANT(faults) *variant, struct pair *pr)
 {
-	char path[64];
 	struct heca_session_start a;
 	struct heca_listener l;
 	__u8 token[HECA_TOKEN_BYTES];
 	unsigned long p, i;
+	void *m;
 
 	ASSERT_EQ(0, heca_module_param("max_inflight", "1", self->max_inflight,
 				       sizeof(self->max_inflight)));
@@ -317,19 +317,12 @@ static void pair_open(struct __test_metadata *_metadata,
 	ASSERT_LE(0, pr->ctl);
 	heca_unique_name(pr->src, sizeof(pr->src), "psrc");
 	heca_unique_name(pr->dst, sizeof(pr->dst), "pdst");
-	ASSERT_EQ(0, heca_region_create(pr->ctl, pr->src, MEM, 0));
-	ASSERT_EQ(0, heca_region_create(pr->ctl, pr->dst, MEM,
-					HECA_REGION_DEST));
-	heca_region_path(path, sizeof(path), pr->src);
-	pr->sfd = open(path, O_RDWR);
+	pr->sfd = heca_region_setup(pr->ctl, pr->src, MEM, 0, &m);
 	ASSERT_LE(0, pr->sfd);
-	heca_region_path(path, sizeof(path), pr->dst);
-	pr->dfd = open(path, O_RDWR);
+	pr->s = m;
+	pr->dfd = heca_region_setup(pr->ctl, pr->dst, MEM, HECA_REGION_DEST, &m);
 	ASSERT_LE(0, pr->dfd);
-	pr->s = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, pr->sfd, 0);
-	pr->d = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_SHARED, pr->dfd, 0);
-	ASSERT_NE(MAP_FAILED, pr->s);
-	ASSERT_NE(MAP_FAILED, pr->d);
+	pr->d = m;
 	for (p = 0; p < NPAGES; p++)
 		for (i = 0; i < 512; i++)
 			pr->s[p * 512 + i] = word(p, i);
@@ -362,12 +355,8 @@ static void pair_close(struct __test_metadata *_metadata, struct pair *pr,
 	EXPECT_EQ(st->pages_remote, st->pages_on_demand + st->pages_prefetched);
 	EXPECT_LE(st->prefetch_pages, st->pages_prefetched);
 	EXPECT_LE(st->prefetch_used, st->prefetch_pages);
-	munmap(pr->s, MEM);
-	munmap(pr->d, MEM);
-	close(pr->sfd);
-	close(pr->dfd);
-	EXPECT_EQ(0, heca_region_destroy_settled(pr->ctl, pr->src));
-	EXPECT_EQ(0, heca_region_destroy_settled(pr->ctl, pr->dst));
+	EXPECT_EQ(0, heca_region_teardown(pr->ctl, pr->src, pr->sfd, pr->s, MEM));
+	EXPECT_EQ(0, heca_region_teardown(pr->ctl, pr->dst, pr->dfd, pr->d, MEM));
 	close(pr->ctl);
 }
 

@@ -564,58 +564,6 @@ TEST_F_TIMEOUT(mig, size_mismatch_refused, 120)
 	EXPECT_EQ(0, heca_region_destroy(self->ctl, small.name));
 }
 
-/* A peer speaking another protocol version is dropped. */
-TEST_F_TIMEOUT(mig, version_mismatch_refused, 120)
-{
-	struct {
-		__le32 magic;
-		__le16 version;
-		__le16 type;
-		__le32 len;
-		__le32 reserved;
-	} __attribute__((packed)) hdr = {
-		.magic = htole32(0x48454341), .version = htole16(99),
-		.type = htole16(1), .len = htole32(40),
-	};
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct heca_session_start a;
-	struct heca_listener l;
-	char buf[64];
-	ssize_t n;
-	int s, i;
-
-	NEED_TRANSPORT();
-
-	if (variant->transport != HECA_TRANSPORT_TCP)
-		SKIP(return, "a raw TCP peer; rdma_test.c speaks RDMA to heca");
-	heca_start_args(&a, LAB_LOOPBACK_IP, self->port, self->token, 20000, 0);
-	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
-	sin.sin_port = htons(self->port);
-	inet_pton(AF_INET, LAB_LOOPBACK_IP, &sin.sin_addr);
-	for (i = 0; i < 200; i++) {
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		ASSERT_LE(0, s);
-		if (!connect(s, (struct sockaddr *)&sin, sizeof(sin)))
-			break;
-		close(s);
-		s = -1;
-		usleep(50 * 1000);
-	}
-	ASSERT_LE(0, s);
-	memset(buf, 0, sizeof(buf));
-	memcpy(buf, self->token, HECA_TOKEN_BYTES);
-	ASSERT_EQ(sizeof(hdr), write(s, &hdr, sizeof(hdr)));
-	ASSERT_EQ(40, write(s, buf, 40));
-	/* The destination hangs up without a welcome (RST: data unread). */
-	n = read(s, buf, sizeof(buf));
-	EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET))
-		TH_LOG("read %zd: %s", n, n < 0 ? strerror(errno) : "data");
-	close(s);
-	/* And still takes the real source. */
-	EXPECT_EQ(0, heca_session_connect(self->src.fd, &a, 20));
-	EXPECT_EQ(0, heca_listen_finish(&l));
-}
-
 /* A raw TCP peer of the destination's listener: connected, or -1. */
 static int raw_connect(uint16_t port)
 {
@@ -634,6 +582,47 @@ static int raw_connect(uint16_t port)
 		usleep(50 * 1000);
 	}
 	return -1;
+}
+
+/* A peer speaking another protocol version is dropped. */
+TEST_F_TIMEOUT(mig, version_mismatch_refused, 120)
+{
+	struct {
+		__le32 magic;
+		__le16 version;
+		__le16 type;
+		__le32 len;
+		__le32 reserved;
+	} __attribute__((packed)) hdr = {
+		.magic = htole32(0x48454341), .version = htole16(99),
+		.type = htole16(1), .len = htole32(40),
+	};
+	struct heca_session_start a;
+	struct heca_listener l;
+	char buf[64];
+	ssize_t n;
+	int s;
+
+	NEED_TRANSPORT();
+
+	if (variant->transport != HECA_TRANSPORT_TCP)
+		SKIP(return, "a raw TCP peer; rdma_test.c speaks RDMA to heca");
+	heca_start_args(&a, LAB_LOOPBACK_IP, self->port, self->token, 20000, 0);
+	ASSERT_EQ(0, heca_listen_async(&l, self->dst.fd, &a));
+	s = raw_connect(self->port);
+	ASSERT_LE(0, s);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, self->token, HECA_TOKEN_BYTES);
+	ASSERT_EQ(sizeof(hdr), write(s, &hdr, sizeof(hdr)));
+	ASSERT_EQ(40, write(s, buf, 40));
+	/* The destination hangs up without a welcome (RST: data unread). */
+	n = read(s, buf, sizeof(buf));
+	EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET))
+		TH_LOG("read %zd: %s", n, n < 0 ? strerror(errno) : "data");
+	close(s);
+	/* And still takes the real source. */
+	EXPECT_EQ(0, heca_session_connect(self->src.fd, &a, 20));
+	EXPECT_EQ(0, heca_listen_finish(&l));
 }
 
 /* Send CHANNEL (protocol.rst, "TCP connections") on @s. */

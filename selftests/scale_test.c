@@ -62,7 +62,6 @@ static double now_ms(void)
 
 FIXTURE_SETUP(scale)
 {
-	char path[64];
 	void *m;
 
 	self->ctl = -1;
@@ -72,18 +71,12 @@ FIXTURE_SETUP(scale)
 	ASSERT_LE(0, self->ctl);
 	heca_unique_name(self->src, sizeof(self->src), "ssrc");
 	heca_unique_name(self->dst, sizeof(self->dst), "sdst");
-	ASSERT_EQ(0, heca_region_create(self->ctl, self->src, SIZE, 0));
-	ASSERT_EQ(0, heca_region_create(self->ctl, self->dst, SIZE,
-					HECA_REGION_DEST));
-	heca_region_path(path, sizeof(path), self->src);
-	self->sfd = open(path, O_RDWR);
+	self->sfd = heca_region_setup(self->ctl, self->src, SIZE, 0, &m);
 	ASSERT_LE(0, self->sfd);
-	heca_region_path(path, sizeof(path), self->dst);
-	self->dfd = open(path, O_RDWR);
-	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, heca_region_map(self->sfd, SIZE, &m));
 	self->s = m;
-	ASSERT_EQ(0, heca_region_map(self->dfd, SIZE, &m));
+	self->dfd = heca_region_setup(self->ctl, self->dst, SIZE,
+				      HECA_REGION_DEST, &m);
+	ASSERT_LE(0, self->dfd);
 	self->d = m;
 }
 
@@ -93,12 +86,8 @@ FIXTURE_TEARDOWN(scale)
 		return;
 	heca_session_abort(self->sfd);
 	heca_session_abort(self->dfd);
-	munmap(self->s, SIZE);
-	munmap(self->d, SIZE);
-	close(self->sfd);
-	close(self->dfd);
-	heca_region_destroy_settled(self->ctl, self->src);
-	heca_region_destroy_settled(self->ctl, self->dst);
+	heca_region_teardown(self->ctl, self->src, self->sfd, self->s, SIZE);
+	heca_region_teardown(self->ctl, self->dst, self->dfd, self->d, SIZE);
 	close(self->ctl);
 }
 
